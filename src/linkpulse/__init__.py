@@ -1,0 +1,3 @@
+"""linkpulse: a URL shortener with exact click analytics, built as an event-driven pipeline."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,196 @@
+"""The HTTP behaviour of linkpulse, independent of any web framework.
+
+Both edges, the ASGI app and the Lambda handlers, turn their requests into calls on
+:class:`HttpApi` and send back the :class:`Response` it returns, so statuses, headers
+and bodies are the same byte for byte. Core errors map to responses here, and only here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from linkpulse.core import service
+from linkpulse.core.errors import (
+    AliasTaken,
+    BackendUnavailable,
+    CodeSpaceExhausted,
+    InvalidInput,
+    LinkExpired,
+    LinkNotFound,
+    LinkpulseError,
+    PayloadTooLarge,
+)
+from linkpulse.core.models import Click, Count, Stats
+from linkpulse.core.ports import AnalyticsStore, ClickSender, LinkStore
+
+log = logging.getLogger("linkpulse.api")
+
+NOT_FOUND_MESSAGE = "Short URL not found"
+REDIRECT_CACHE_CONTROL = "no-cache, no-store"
+
+# (status, message or None to use the exception's own text), most specific first.
+_ERRORS: tuple[tuple[type[LinkpulseError], int, str | None], ...] = (
+    (PayloadTooLarge, 413, None),
+    (InvalidInput, 400, None),
+    (AliasTaken, 409, None),
+    (LinkNotFound, 404, NOT_FOUND_MESSAGE),
+    (LinkExpired, 410, "Short URL has expired"),
+    (CodeSpaceExhausted, 503, "No free short code was found; please retry"),
+    (BackendUnavailable, 503, "Storage is temporarily unavailable; please retry"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def json_response(status: int, payload: object, headers: dict[str, str] | None = None
+                  ) -> Response:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(status, body, {"content-type": "application/json", **(headers or {})})
+
+
+def error_response(status: int, message: str) -> Response:
+    return json_response(status, {"error": message})
+
+
+def response_for(exc: Exception) -> Response:
+    """The one mapping from errors to HTTP responses; unknown errors are a 500."""
+    for kind, status, message in _ERRORS:
+        if isinstance(exc, kind):
+            headers = {"retry-after": "1"} if status == 503 else None
+            return json_response(status, {"error": message or str(exc)}, headers)
+    log.error("unexpected error", exc_info=exc)
+    return error_response(500, "Internal server error")
+
+
+def parse_json_object(body: bytes, max_bytes: int) -> dict[str, Any]:
+    if len(body) > max_bytes:
+        raise PayloadTooLarge(f"request body is larger than {max_bytes} bytes")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("request body is not valid JSON") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("request body must be a JSON object")
+    return data
+
+
+class HttpApi:
+    def __init__(
+        self,
+        links: LinkStore,
+        analytics: AnalyticsStore,
+        sender: ClickSender,
+        *,
+        code_length: int = 7,
+        base_url: str = "",
+        max_body_bytes: int = 16_384,
+    ) -> None:
+        self.links = links
+        self.analytics = analytics
+        self.sender = sender
+        self.code_length = code_length
+        self.base_url = base_url.rstrip("/")
+        self.max_body_bytes = max_body_bytes
+
+    def shorten(self, body: bytes, request_base_url: str) -> Response:
+        """``POST /shorten``: ``{"url", "alias"?, "expires_at"?}`` -> 201."""
+        try:
+            data = parse_json_object(body, self.max_body_bytes)
+            if "url" not in data:
+                raise InvalidInput("missing 'url'")
+            unknown = set(data) - {"url", "alias", "expires_at"}
+            if unknown:
+                raise InvalidInput(f"unknown field(s): {', '.join(sorted(unknown))}")
+            link = service.shorten(
+                self.links, data["url"], alias=data.get("alias"),
+                expires_at=data.get("expires_at"), code_length=self.code_length,
+            )
+        except Exception as exc:
+            return response_for(exc)
+        payload: dict[str, Any] = {
+            "code": link.code,
+            "short_url": f"{self._base(request_base_url)}/{link.code}",
+            "original_url": link.url,
+            "created_at": link.created_at,
+        }
+        if link.expires_at is not None:
+            payload["expires_at"] = link.expires_at
+        return json_response(201, payload)
+
+    def redirect(
+        self, code: str, *, count: bool, user_agent: str | None, referer: str | None,
+        client_ip: str | None,
+    ) -> Response:
+        """``GET /{code}`` (``count=True``) or ``HEAD /{code}`` (not a click) -> 302."""
+        try:
+            link = service.resolve(self.links, code)
+        except Exception as exc:
+            return response_for(exc)
+        if count:
+            service.record_click(self.sender, link.code, user_agent, referer, client_ip)
+        return Response(
+            302, b"", {"location": link.location, "cache-control": REDIRECT_CACHE_CONTROL}
+        )
+
+    def stats(self, code: str, request_base_url: str) -> Response:
+        """``GET /stats/{code}``: all-time analytics of one link."""
+        try:
+            result = service.stats(self.links, self.analytics, code)
+        except Exception as exc:
+            return response_for(exc)
+        return json_response(200, stats_payload(result, self._base(request_base_url)))
+
+    def _base(self, request_base_url: str) -> str:
+        return self.base_url or request_base_url.rstrip("/")
+
+
+def _counts(counts: tuple[Count, ...], name: str) -> list[dict[str, Any]]:
+    return [{name: c.key, "count": c.count} for c in counts]
+
+
+def _click(click: Click) -> dict[str, Any]:
+    e = click.event
+    return {
+        "click_id": e.click_id,
+        "timestamp": e.timestamp,
+        "user_agent": e.user_agent,
+        "referer": e.referer,
+        "ip": e.ip,
+        "browser": click.browser,
+        "os": click.os,
+        "device": click.device,
+        "is_bot": click.is_bot,
+    }
+
+
+def stats_payload(stats: Stats, base_url: str) -> dict[str, Any]:
+    link, a = stats.link, stats.analytics
+    return {
+        "code": link.code,
+        "short_url": f"{base_url}/{link.code}",
+        "original_url": link.url,
+        "created_at": link.created_at,
+        "expires_at": link.expires_at,
+        "total_clicks": a.total,
+        "human_clicks": a.total - a.bots,
+        "bot_clicks": a.bots,
+        "top_user_agents": _counts(a.user_agents, "user_agent"),
+        "top_referers": _counts(a.referers, "referer"),
+        "browsers": _counts(a.browsers, "name"),
+        "os": _counts(a.os, "name"),
+        "devices": _counts(a.devices, "name"),
+        "clicks_by_day": _counts(a.days, "day"),
+        "recent_clicks_shown": len(a.recent),
+        "recent_clicks": [_click(c) for c in a.recent],
+    }

@@ -1,0 +1,1 @@
+"""The embedded backend: links, analytics and the click queue in SQLite files."""

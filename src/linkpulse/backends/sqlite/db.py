@@ -1,0 +1,76 @@
+"""SQLite connections: one per thread, WAL mode, explicit transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from linkpulse.core.errors import BackendUnavailable
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class Database:
+    """A SQLite file shared by threads (a connection each) and by processes (WAL)."""
+
+    def __init__(self, path: Path | str, schema: str, synchronous: str = "NORMAL") -> None:
+        self.path = str(path)
+        self._schema = schema
+        self._synchronous = synchronous
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self.connection().executescript(schema)
+
+    def connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                )
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(f"PRAGMA synchronous={self._synchronous}")
+                conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                conn.execute("PRAGMA foreign_keys=ON")
+            except sqlite3.Error as exc:
+                raise BackendUnavailable(f"cannot open {self.path}: {exc}") from exc
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:
+        """A transaction that commits on success and rolls back on any exception.
+
+        ``immediate`` takes the write lock up front, so a read-then-write transaction
+        never fails half-way with SQLITE_BUSY.
+        """
+        conn = self.connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except sqlite3.OperationalError as exc:
+            raise BackendUnavailable(f"{self.path} is busy: {exc}") from exc
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise BackendUnavailable(f"commit to {self.path} failed: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()

@@ -1,0 +1,75 @@
+"""The composition root: the only module that names concrete adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from linkpulse.core.cache import CachedLinkStore
+from linkpulse.core.ports import AnalyticsStore, ClickQueue, ClickSender, DeadLetters, LinkStore
+from linkpulse.settings import Settings
+
+
+@dataclass
+class Components:
+    """Everything an entry point needs, built from one :class:`Settings`."""
+
+    settings: Settings
+    links: LinkStore
+    analytics: AnalyticsStore
+    queue: ClickQueue
+    dead_letters: DeadLetters
+    sender: ClickSender
+    """Where the redirect puts clicks (a group-committing buffer in front of ``queue``)."""
+    closers: list[Any] = field(default_factory=list)
+
+    def start(self) -> None:
+        start = getattr(self.sender, "start", None)
+        if start is not None:
+            start()
+
+    def housekeeping(self) -> None:
+        purge = getattr(self.analytics, "purge_clicks", None)
+        if purge is not None:
+            purge(self.settings.click_retention_days)
+
+    def close(self) -> None:
+        for closer in reversed(self.closers):
+            closer()
+
+
+def build(settings: Settings, *, buffered: bool = True) -> Components:
+    if settings.backend == "aws":
+        from linkpulse.backends import aws  # type: ignore[attr-defined]
+
+        return aws.build(settings)  # type: ignore[no-any-return]
+    return _build_sqlite(settings, buffered=buffered)
+
+
+def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
+    from linkpulse.backends.buffered import BufferedSender
+    from linkpulse.backends.sqlite.analytics import SqliteAnalyticsStore
+    from linkpulse.backends.sqlite.links import SqliteLinkStore
+    from linkpulse.backends.sqlite.queue import SqliteQueue
+
+    settings.db.parent.mkdir(parents=True, exist_ok=True)
+    sync = settings.sqlite_synchronous
+    store = SqliteLinkStore(settings.db, sync)
+    analytics = SqliteAnalyticsStore(settings.db, sync)
+    queue = SqliteQueue(
+        settings.queue_path,
+        visibility_timeout=settings.visibility_timeout,
+        max_receive_count=settings.max_receive_count,
+        retention_seconds=settings.queue_retention_seconds,
+        dlq_retention_seconds=settings.dlq_retention_seconds,
+        synchronous=sync,
+    )
+    closers: list[Any] = [store.close, analytics.close, queue.close]
+    sender: ClickSender = queue
+    if buffered:
+        buf = BufferedSender(queue, settings.click_flush_ms / 1000,
+                             max_buffered=settings.click_buffer_max)
+        sender = buf
+        closers.append(buf.close)
+    links: LinkStore = CachedLinkStore(store, settings.cache_size) if settings.cache_size else store
+    return Components(settings, links, analytics, queue, queue, sender, closers)

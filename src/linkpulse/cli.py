@@ -1,0 +1,199 @@
+"""The ``linkpulse`` command: serve, worker, shorten, stats, dlq."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from linkpulse import bootstrap
+from linkpulse.settings import Settings, SettingsError
+
+app = typer.Typer(help="linkpulse: URL shortener with exact click analytics.",
+                  no_args_is_help=True, add_completion=False)
+dlq_app = typer.Typer(help="Inspect and redrive the dead-letter queue.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+DbOpt = Annotated[Path | None, typer.Option(help="SQLite file [env LINKPULSE_DB]")]
+BackendOpt = Annotated[str | None, typer.Option(help="sqlite or aws [env LINKPULSE_BACKEND]")]
+EndpointOpt = Annotated[str | None, typer.Option(
+    help="AWS endpoint URL (moto, LocalStack) [env LINKPULSE_ENDPOINT_URL]")]
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return Settings.from_env(**overrides)
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _echo_json(payload: object) -> None:
+    typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address [env LINKPULSE_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="port [env LINKPULSE_PORT]")] = None,
+    db: DbOpt = None,
+    workers: Annotated[int | None, typer.Option(help="HTTP worker processes")] = None,
+    no_worker: Annotated[bool, typer.Option(
+        "--no-worker", help="do not run the click consumer in this process")] = False,
+    backend: BackendOpt = None,
+    endpoint_url: EndpointOpt = None,
+    base_url: Annotated[str | None, typer.Option(help="public base of short URLs")] = None,
+) -> None:
+    """Serve the API, the redirects and the dashboard (and consume clicks)."""
+    import uvicorn
+
+    settings = _settings(host=host, port=port, db=db, workers=workers, backend=backend,
+                         endpoint_url=endpoint_url, base_url=base_url,
+                         run_worker=False if no_worker else None)
+    _logging(settings.log_level)
+    os.environ.update(settings.to_env())  # worker processes rebuild the same settings
+    consumer = None
+    consumer_components = None
+    if settings.run_worker:
+        from linkpulse.consumer import Consumer
+
+        consumer_components = bootstrap.build(settings, buffered=False)
+        consumer = Consumer.for_analytics(
+            consumer_components.queue, consumer_components.analytics,
+            wait_seconds=settings.poll_wait_seconds,
+            housekeeping=consumer_components.housekeeping,
+        ).start()
+    typer.echo(f"linkpulse {settings.backend} backend on http://{settings.host}:{settings.port}"
+               f" ({settings.workers} worker(s), consumer "
+               f"{'on' if consumer else 'off'})", err=True)
+    try:
+        uvicorn.run(
+            "linkpulse.web.app:create_app", factory=True, host=settings.host,
+            port=settings.port, workers=settings.workers, log_level="warning",
+            access_log=False, loop="auto", http="auto", server_header=False,
+        )
+    finally:
+        if consumer is not None:
+            consumer.stop()
+        if consumer_components is not None:
+            consumer_components.close()
+
+
+@app.command()
+def worker(db: DbOpt = None, backend: BackendOpt = None, endpoint_url: EndpointOpt = None
+           ) -> None:
+    """Consume click events until interrupted (SIGINT/SIGTERM finish the batch in hand)."""
+    from linkpulse.consumer import Consumer
+
+    settings = _settings(db=db, backend=backend, endpoint_url=endpoint_url)
+    _logging(settings.log_level)
+    components = bootstrap.build(settings, buffered=False)
+    consumer = Consumer.for_analytics(components.queue, components.analytics,
+                                      wait_seconds=settings.poll_wait_seconds,
+                                      housekeeping=components.housekeeping)
+    stopping = threading.Event()
+
+    def stop(signum: int, _: object) -> None:
+        stopping.set()
+        consumer.stop(timeout=0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    typer.echo(f"linkpulse worker consuming from {settings.backend} queue", err=True)
+    try:
+        consumer.run()
+    finally:
+        components.close()
+        s = consumer.stats
+        typer.echo(f"stopped: {s.batches} batches, {s.recorded} clicks recorded, "
+                   f"{s.failed} failed deliveries", err=True)
+
+
+@app.command()
+def shorten(
+    url: str,
+    alias: Annotated[str | None, typer.Option(help="custom code")] = None,
+    db: DbOpt = None, backend: BackendOpt = None, endpoint_url: EndpointOpt = None,
+) -> None:
+    """Create a short link in the store directly (no server needed)."""
+    from linkpulse.api import HttpApi
+
+    settings = _settings(db=db, backend=backend, endpoint_url=endpoint_url)
+    components = bootstrap.build(settings, buffered=False)
+    try:
+        api = HttpApi(components.links, components.analytics, components.sender,
+                      code_length=settings.code_length, base_url=settings.base_url)
+        body = json.dumps({"url": url, **({"alias": alias} if alias else {})}).encode()
+        response = api.shorten(body, f"http://{settings.host}:{settings.port}")
+    finally:
+        components.close()
+    _echo_json(response.json())
+    if response.status >= 400:
+        raise typer.Exit(1)
+
+
+@app.command()
+def stats(code: str, db: DbOpt = None, backend: BackendOpt = None,
+          endpoint_url: EndpointOpt = None) -> None:
+    """Print the all-time stats of a link as JSON."""
+    from linkpulse.api import HttpApi
+
+    settings = _settings(db=db, backend=backend, endpoint_url=endpoint_url)
+    components = bootstrap.build(settings, buffered=False)
+    try:
+        api = HttpApi(components.links, components.analytics, components.sender,
+                      base_url=settings.base_url)
+        response = api.stats(code, f"http://{settings.host}:{settings.port}")
+    finally:
+        components.close()
+    _echo_json(response.json())
+    if response.status >= 400:
+        raise typer.Exit(1)
+
+
+@dlq_app.command("list")
+def dlq_list(
+    limit: Annotated[int, typer.Option(help="at most this many")] = 100,
+    db: DbOpt = None, backend: BackendOpt = None, endpoint_url: EndpointOpt = None,
+) -> None:
+    """List dead-lettered click messages."""
+    settings = _settings(db=db, backend=backend, endpoint_url=endpoint_url)
+    components = bootstrap.build(settings, buffered=False)
+    try:
+        messages = components.dead_letters.dlq_list(limit)
+    finally:
+        components.close()
+    _echo_json([{"message_id": m.message_id, "receive_count": m.receive_count,
+                 "sent_at": m.sent_at, "body": m.body} for m in messages])
+
+
+@dlq_app.command("redrive")
+def dlq_redrive(db: DbOpt = None, backend: BackendOpt = None,
+                endpoint_url: EndpointOpt = None) -> None:
+    """Move every dead letter back to the click queue for another try."""
+    settings = _settings(db=db, backend=backend, endpoint_url=endpoint_url)
+    components = bootstrap.build(settings, buffered=False)
+    try:
+        moved = components.dead_letters.dlq_redrive()
+    finally:
+        components.close()
+    _echo_json({"redriven": moved})
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""The local click consumer: receive a batch, process it, delete only the successes.
+
+This is the embedded shape of what the SQS event source mapping does for the analytics
+Lambda: batches of at most 10, partial batch failure, redelivery after the visibility
+timeout, dead-lettering after ``max_receive_count`` receives.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from linkpulse.core import service
+from linkpulse.core.models import BatchResult, Message
+from linkpulse.core.ports import AnalyticsStore, ClickQueue
+
+log = logging.getLogger("linkpulse.consumer")
+
+BatchHandler = Callable[[list[Message]], BatchResult]
+
+
+@dataclass
+class ConsumerStats:
+    batches: int = 0
+    received: int = 0
+    recorded: int = 0
+    failed: int = 0
+
+
+class Consumer:
+    def __init__(
+        self,
+        queue: ClickQueue,
+        handle: BatchHandler,
+        *,
+        wait_seconds: float = 1.0,
+        housekeeping: Callable[[], object] | None = None,
+        housekeeping_interval: float = 3600.0,
+    ) -> None:
+        self._queue = queue
+        self._handle = handle
+        self._wait = wait_seconds
+        self._housekeeping = housekeeping
+        self._housekeeping_interval = housekeeping_interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.stats = ConsumerStats()
+
+    @classmethod
+    def for_analytics(cls, queue: ClickQueue, analytics: AnalyticsStore,
+                      **kwargs: object) -> Consumer:
+        def handle(messages: list[Message]) -> BatchResult:
+            return service.process_batch(analytics, messages)
+
+        return cls(queue, handle, **kwargs)  # type: ignore[arg-type]
+
+    def run_once(self) -> int:
+        """Receive and process one batch; return how many messages were received."""
+        messages = self._queue.receive(10, wait_seconds=self._wait)
+        if not messages:
+            return 0
+        result = self._handle(messages)
+        if result.succeeded:
+            self._queue.delete_batch([m.receipt for m in result.succeeded])
+        s = self.stats
+        s.batches += 1
+        s.received += len(messages)
+        s.recorded += result.recorded
+        s.failed += len(result.failed)
+        return len(messages)
+
+    def run(self) -> None:
+        """Loop until :meth:`stop`; errors are logged and the loop goes on after a pause."""
+        next_housekeeping = 0.0
+        while not self._stop.is_set():
+            try:
+                if self._housekeeping and time.monotonic() >= next_housekeeping:
+                    next_housekeeping = time.monotonic() + self._housekeeping_interval
+                    self._housekeeping()
+                self.run_once()
+            except Exception:
+                log.exception("consumer iteration failed; retrying in 1s")
+                self._stop.wait(1.0)
+
+    def start(self) -> Consumer:
+        self._thread = threading.Thread(target=self.run, name="click-consumer", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the batch in hand, then stop."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None

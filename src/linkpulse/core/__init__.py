@@ -1,0 +1,1 @@
+"""The pure core: models, rules, use cases and ports. No I/O imports live here."""

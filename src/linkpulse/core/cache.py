@@ -1,0 +1,32 @@
+"""An in-process read-through cache in front of a link store.
+
+Links never change once created, so a cached link is never stale; expiry is checked by
+``resolve`` on every request. Misses are not cached: a code may be created a moment later
+through another process.
+"""
+
+from __future__ import annotations
+
+from linkpulse.core.models import Link
+from linkpulse.core.ports import LinkStore
+
+
+class CachedLinkStore:
+    def __init__(self, inner: LinkStore, max_entries: int = 100_000) -> None:
+        self._inner = inner
+        self._max = max_entries
+        self._links: dict[str, Link] = {}
+
+    def create_if_absent(self, link: Link) -> None:
+        self._inner.create_if_absent(link)
+
+    def get(self, code: str) -> Link | None:
+        link = self._links.get(code)
+        if link is None:
+            link = self._inner.get(code)
+            if link is not None and self._max > 0:
+                if len(self._links) >= self._max:
+                    # dicts keep insertion order: evict the oldest entry (FIFO).
+                    del self._links[next(iter(self._links))]
+                self._links[code] = link
+        return link

@@ -1,0 +1,110 @@
+"""Click events: time-sortable ids, IP anonymisation, and the wire format on the queue."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from linkpulse.core.errors import PoisonMessage
+from linkpulse.core.models import ClickEvent
+
+MAX_HEADER_CHARS = 512
+"""User agents and referers longer than this are cut: they are labels, not payloads."""
+
+
+def new_click_id(now: float | None = None) -> str:
+    """32 hex characters: 48-bit milliseconds then 80 random bits.
+
+    Ids sort by time as strings (ULID's layout, in hex), so "most recent first" is an
+    index scan on the id alone.
+    """
+    ms = int((time.time() if now is None else now) * 1000)
+    return f"{ms:012x}{os.urandom(10).hex()}"
+
+
+def anonymise_ip(ip: str | None) -> str:
+    """IPv4 -> /24 (last octet zeroed), IPv6 -> /48; anything else -> empty string.
+
+    Runs in the request, before the address goes anywhere: a raw IP is never stored.
+    """
+    if not ip:
+        return ""
+    if "." in ip and ":" not in ip:
+        head, sep, _ = ip.rpartition(".")
+        return f"{head}.0" if sep and head.count(".") == 2 else ""
+    if ":" in ip:
+        return _anonymise_ipv6(ip)
+    return ""
+
+
+def _anonymise_ipv6(ip: str) -> str:
+    import ipaddress
+
+    try:
+        addr = ipaddress.IPv6Address(ip.split("%", 1)[0])
+    except ValueError:
+        return ""
+    if addr.ipv4_mapped is not None:
+        return anonymise_ip(str(addr.ipv4_mapped))
+    net = ipaddress.IPv6Network((int(addr) >> 80 << 80, 48))
+    return str(net.network_address)
+
+
+def make_event(
+    code: str, user_agent: str | None, referer: str | None, client_ip: str | None,
+    now: float | None = None,
+) -> ClickEvent:
+    ts = time.time() if now is None else now
+    return ClickEvent(
+        click_id=new_click_id(ts),
+        code=code,
+        timestamp=ts,
+        user_agent=(user_agent or "")[:MAX_HEADER_CHARS],
+        referer=(referer or "")[:MAX_HEADER_CHARS],
+        ip=anonymise_ip(client_ip),
+    )
+
+
+def encode_event(event: ClickEvent) -> str:
+    """The queue message body: compact JSON with short keys, versioned."""
+    return json.dumps(
+        {
+            "v": 1,
+            "id": event.click_id,
+            "code": event.code,
+            "ts": event.timestamp,
+            "ua": event.user_agent,
+            "ref": event.referer,
+            "ip": event.ip,
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def decode_event(body: str) -> ClickEvent:
+    """Parse a message body; raise :class:`PoisonMessage` if it can never be processed."""
+    try:
+        data = json.loads(body)
+    except (ValueError, TypeError) as exc:
+        raise PoisonMessage(f"message body is not JSON: {exc}") from exc
+    if not isinstance(data, dict) or data.get("v") != 1:
+        raise PoisonMessage("message body is not a v1 click event")
+    try:
+        event = ClickEvent(
+            click_id=data["id"],
+            code=data["code"],
+            timestamp=float(data["ts"]),
+            user_agent=data.get("ua", ""),
+            referer=data.get("ref", ""),
+            ip=data.get("ip", ""),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PoisonMessage(f"click event is missing or has a bad field: {exc}") from exc
+    if not all(
+        isinstance(v, str) for v in (event.click_id, event.code, event.user_agent,
+                                     event.referer, event.ip)
+    ) or not event.click_id or not event.code:
+        raise PoisonMessage("click event has a field of the wrong type")
+    return event

@@ -1,0 +1,47 @@
+"""One root error and a small tree under it.
+
+Adapters translate vendor errors (sqlite3, botocore) into these; the edges map them to
+HTTP responses in exactly one place (``linkpulse.http``).
+"""
+
+from __future__ import annotations
+
+
+class LinkpulseError(Exception):
+    """Root of every error linkpulse raises on purpose."""
+
+
+class InvalidInput(LinkpulseError):
+    """The caller sent something we refuse: bad JSON, bad URL, bad alias..."""
+
+
+class PayloadTooLarge(InvalidInput):
+    """The request body is over the configured cap."""
+
+
+class AliasTaken(LinkpulseError):
+    """A custom alias is already in use."""
+
+
+class CodeTaken(LinkpulseError):
+    """A conditional insert found the code already present (adapters raise it)."""
+
+
+class CodeSpaceExhausted(LinkpulseError):
+    """No free code was found within the retry budget."""
+
+
+class LinkNotFound(LinkpulseError):
+    """No link has this code."""
+
+
+class LinkExpired(LinkpulseError):
+    """The link existed but its expiry time has passed."""
+
+
+class BackendUnavailable(LinkpulseError):
+    """A store or queue could not be reached; the operation may be retried."""
+
+
+class PoisonMessage(LinkpulseError):
+    """A queue message that can never be processed (undecodable body)."""

@@ -1,0 +1,101 @@
+"""Value objects shared by the use cases, the ports and the adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    code: str
+    url: str
+    """The URL as the user gave it (returned as ``original_url``)."""
+    location: str
+    """The same URL made safe for a ``Location`` header (IDNA host, percent-encoded)."""
+    created_at: int
+    """Epoch seconds."""
+    expires_at: int | None = None
+    """Epoch seconds after which the link no longer redirects, or None."""
+
+    def is_expired(self, now: float) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class ClickEvent:
+    """What the redirect puts on the queue: ids and minimal data, the IP already anonymised."""
+
+    click_id: str
+    """Time-sortable and unique: the idempotency key of the consumer."""
+    code: str
+    timestamp: float
+    """Epoch seconds."""
+    user_agent: str
+    referer: str
+    ip: str
+    """Anonymised at the edge (IPv4 /24, IPv6 /48); never a raw address."""
+
+
+@dataclass(frozen=True, slots=True)
+class Click:
+    """A click event enriched by the consumer with its classification."""
+
+    event: ClickEvent
+    browser: str
+    os: str
+    device: str
+    """One of ``desktop``, ``mobile``, ``tablet``, ``bot``, ``other``."""
+    is_bot: bool
+    day: str
+    """UTC date of the click, ``YYYY-MM-DD``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    key: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Analytics:
+    """All-time aggregates of one link, as an analytics store returns them."""
+
+    total: int = 0
+    bots: int = 0
+    user_agents: tuple[Count, ...] = ()
+    referers: tuple[Count, ...] = ()
+    browsers: tuple[Count, ...] = ()
+    os: tuple[Count, ...] = ()
+    devices: tuple[Count, ...] = ()
+    days: tuple[Count, ...] = ()
+    """Clicks per UTC day, oldest first."""
+    recent: tuple[Click, ...] = ()
+    """Most recent first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    link: Link
+    analytics: Analytics = field(default_factory=Analytics)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A received queue message (SQS semantics)."""
+
+    message_id: str
+    body: str
+    receipt: str
+    """Valid until the message is delivered again; a stale receipt deletes nothing."""
+    receive_count: int
+    sent_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """Outcome of processing one received batch: which messages to delete, which to retry."""
+
+    succeeded: tuple[Message, ...]
+    failed: tuple[Message, ...]
+    recorded: int
+    """Clicks newly counted (a redelivered click that was already counted is not)."""

@@ -1,0 +1,79 @@
+"""The ports: what the use cases need from the outside world, as Protocols.
+
+Every backend (SQLite, AWS) implements these, and one contract suite
+(``tests/contract``) proves each implementation behaves the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from linkpulse.core.models import Analytics, Click, Link, Message
+
+
+class LinkStore(Protocol):
+    def create_if_absent(self, link: Link) -> None:
+        """Insert ``link`` only if its code is free; raise ``CodeTaken`` otherwise.
+
+        Must be atomic (a conditional write): two concurrent creators of one code never
+        both succeed, and an existing link is never overwritten.
+        """
+
+    def get(self, code: str) -> Link | None:
+        """The link with this code, or None."""
+
+
+class ClickSender(Protocol):
+    """All the redirect needs: hand a click message to the queue."""
+
+    def send(self, body: str) -> None: ...
+
+
+class ClickQueue(Protocol):
+    """A queue with SQS semantics (see DESIGN.md, "Queue semantics")."""
+
+    def send(self, body: str) -> None: ...
+
+    def send_batch(self, bodies: Sequence[str]) -> None:
+        """Send up to any number of bodies; adapters split into backend-sized batches."""
+
+    def receive(
+        self, max_messages: int = 10, wait_seconds: float = 0.0,
+        visibility_timeout: float | None = None,
+    ) -> list[Message]:
+        """Up to ``max_messages`` (at most 10) visible messages, waiting up to
+        ``wait_seconds`` for the first. Received messages stay invisible for the
+        visibility timeout; a message received more than the queue's max receive count
+        moves to the dead-letter queue instead of being delivered."""
+
+    def delete_batch(self, receipts: Sequence[str]) -> int:
+        """Delete messages by receipt; stale receipts delete nothing. Returns how many."""
+
+    def change_visibility(self, receipt: str, timeout: float) -> bool: ...
+
+    def approximate_depth(self) -> tuple[int, int]:
+        """(visible, in flight) messages on the main queue."""
+
+
+class DeadLetters(Protocol):
+    def dlq_list(self, limit: int = 100) -> list[Message]: ...
+
+    def dlq_redrive(self) -> int:
+        """Move every dead letter back to the main queue, receive count reset."""
+
+    def dlq_depth(self) -> int: ...
+
+
+class AnalyticsStore(Protocol):
+    def record(self, clicks: Sequence[Click]) -> int:
+        """Count each click exactly once, whatever the number of deliveries.
+
+        Stores the raw click row and bumps every all-time aggregate of its link in one
+        atomic step per batch, keyed by click id: a click already recorded changes
+        nothing. Returns how many clicks were new. Raises on failure, leaving nothing
+        half-recorded, so the whole batch can be retried.
+        """
+
+    def analytics(self, code: str, top: int = 5, recent: int = 10) -> Analytics:
+        """All-time aggregates of ``code``, read without scanning click rows."""

@@ -1,0 +1,155 @@
+"""One settings object. Every field can come from a ``LINKPULSE_*`` environment variable
+or a CLI flag; defaults are explicit and bad values fail loudly at start-up."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+ENV_PREFIX = "LINKPULSE_"
+
+Backend = Literal["sqlite", "aws"]
+Synchronous = Literal["OFF", "NORMAL", "FULL"]
+
+
+class SettingsError(ValueError):
+    """A setting has a value linkpulse cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- serving
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    run_worker: bool = True
+    """Run the click consumer inside ``linkpulse serve``."""
+    base_url: str = ""
+    """Public base of short URLs (``https://lp.example``); empty = taken from each request."""
+    cors_origins: str = "*"
+    """Comma-separated origins allowed to call the API from a browser."""
+    max_body_bytes: int = 16_384
+    log_level: str = "info"
+
+    # --- links
+    backend: Backend = "sqlite"
+    code_length: int = 7
+    cache_size: int = 100_000
+    """Links kept in each process's read cache (0 disables it)."""
+
+    # --- embedded (SQLite) backend
+    db: Path = Path("linkpulse.db")
+    queue_db: Path | None = None
+    """The queue's own SQLite file; default: next to ``db`` as ``<db stem>.queue.db``."""
+    sqlite_synchronous: Synchronous = "NORMAL"
+    """NORMAL survives a crashed or killed process; FULL also survives power loss."""
+    click_flush_ms: float = 20.0
+    """Group commit: clicks are buffered in memory and written at most this often."""
+    click_buffer_max: int = 100_000
+    click_retention_days: int = 90
+
+    # --- queue semantics (both backends)
+    visibility_timeout: float = 30.0
+    max_receive_count: int = 3
+    queue_retention_seconds: int = 4 * 86_400
+    dlq_retention_seconds: int = 14 * 86_400
+    poll_wait_seconds: float = 1.0
+
+    # --- AWS backend
+    endpoint_url: str = ""
+    region: str = "us-east-1"
+    links_table: str = "linkpulse-links"
+    clicks_table: str = "linkpulse-clicks"
+    queue_name: str = "linkpulse-clicks"
+    dlq_name: str = "linkpulse-clicks-dlq"
+
+    def __post_init__(self) -> None:
+        _check(1 <= self.port <= 65_535, "port", "must be 1-65535")
+        _check(self.workers >= 1, "workers", "must be at least 1")
+        _check(1 <= self.code_length <= 32, "code_length", "must be 1-32")
+        _check(self.cache_size >= 0, "cache_size", "must be >= 0")
+        _check(self.max_body_bytes >= 256, "max_body_bytes", "must be >= 256")
+        _check(self.backend in get_args(Backend), "backend", "must be sqlite or aws")
+        _check(self.sqlite_synchronous in get_args(Synchronous), "sqlite_synchronous",
+               "must be OFF, NORMAL or FULL")
+        _check(0 < self.click_flush_ms <= 10_000, "click_flush_ms", "must be in (0, 10000]")
+        _check(self.click_buffer_max >= 1, "click_buffer_max", "must be >= 1")
+        _check(0 < self.visibility_timeout <= 43_200, "visibility_timeout", "0-43200 s")
+        _check(1 <= self.max_receive_count <= 1000, "max_receive_count", "must be 1-1000")
+        _check(60 <= self.queue_retention_seconds <= 1_209_600, "queue_retention_seconds",
+               "must be 60-1209600 (SQS limits)")
+        _check(60 <= self.dlq_retention_seconds <= 1_209_600, "dlq_retention_seconds",
+               "must be 60-1209600 (SQS limits)")
+        _check(0 <= self.poll_wait_seconds <= 20, "poll_wait_seconds", "must be 0-20")
+        # Deduplication keys are the raw click rows: they must outlive any redelivery.
+        min_days = -(-(self.queue_retention_seconds + self.dlq_retention_seconds) // 86_400)
+        _check(self.click_retention_days >= min_days, "click_retention_days",
+               f"must be >= {min_days} (queue + dead-letter retention), or redelivered "
+               "clicks could be counted twice")
+
+    @property
+    def queue_path(self) -> Path:
+        if self.queue_db is not None:
+            return self.queue_db
+        return self.db.with_name(f"{self.db.stem}.queue.db")
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``LINKPULSE_<FIELD>`` variables, then ``overrides`` (CLI flags)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that reproduces these settings (for worker processes)."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                value = "1" if value else "0"
+            out[ENV_PREFIX + f.name.upper()] = str(value)
+        return out
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _check(ok: bool, name: str, why: str) -> None:
+    if not ok:
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()} / --{name.replace('_', '-')}: {why}")
+
+
+def _parse(name: str, kind: Any, raw: str) -> Any:
+    kind = str(kind)
+    try:
+        if kind == "bool":
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if "Path" in kind:
+            return Path(raw)
+        return raw
+    except ValueError as exc:
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind}") from exc

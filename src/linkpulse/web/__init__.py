@@ -1,0 +1,1 @@
+"""The ASGI edge: the API, the dashboard, and the redirect fast path."""

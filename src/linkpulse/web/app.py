@@ -1,0 +1,158 @@
+"""The ASGI application: FastAPI for the API and its OpenAPI document, the redirect
+fast path in front of it, JSON errors everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response as StarletteResponse
+
+import linkpulse
+from linkpulse import bootstrap
+from linkpulse.api import HttpApi, Response, error_response, response_for
+from linkpulse.bootstrap import Components
+from linkpulse.core.errors import PayloadTooLarge
+from linkpulse.settings import Settings
+from linkpulse.web import schemas
+from linkpulse.web.fastpath import RedirectFastPath
+from linkpulse.web.types import ASGIApp
+
+STATIC = Path(__file__).parent / "static"
+
+
+def _send(response: Response) -> StarletteResponse:
+    return StarletteResponse(response.body, response.status, headers=response.headers)
+
+
+def _base_url(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) anything over ``limit`` before reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_api_app(components: Components, *, own_lifecycle: bool = True) -> FastAPI:
+    settings = components.settings
+    api = HttpApi(
+        components.links, components.analytics, components.sender,
+        code_length=settings.code_length, base_url=settings.base_url,
+        max_body_bytes=settings.max_body_bytes,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if own_lifecycle:
+            components.start()
+        try:
+            yield
+        finally:
+            if own_lifecycle:
+                components.close()
+
+    app = FastAPI(
+        title="linkpulse",
+        version=linkpulse.__version__,
+        summary="URL shortener with exact click analytics",
+        docs_url=None, redoc_url=None, lifespan=lifespan,
+    )
+    app.state.api = api
+    app.state.components = components
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> StarletteResponse:
+        return _send(error_response(exc.status_code, str(exc.detail)))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> StarletteResponse:
+        return _send(error_response(400, "invalid request"))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> StarletteResponse:
+        return _send(response_for(exc))
+
+    @app.post("/shorten", status_code=201, tags=["links"], **schemas.SHORTEN)
+    async def shorten(request: Request) -> StarletteResponse:
+        """Create a short link (random 7-character code, or your own `alias`)."""
+        try:
+            body = await _read_body(request, settings.max_body_bytes)
+        except PayloadTooLarge as exc:
+            return _send(response_for(exc))
+        return _send(await run_in_threadpool(api.shorten, body, _base_url(request)))
+
+    @app.get("/stats/{code}", tags=["links"], **schemas.STATS)
+    def stats(code: str, request: Request) -> StarletteResponse:
+        """All-time click analytics of one link, computed over every click."""
+        return _send(api.stats(code, _base_url(request)))
+
+    @app.get("/healthz", tags=["operations"], **schemas.HEALTH)
+    def healthz() -> dict[str, Any]:
+        """Liveness: the process is up and can read its store."""
+        return {"status": "ok", "version": linkpulse.__version__, "backend": settings.backend}
+
+    @app.get("/api/queue", tags=["operations"], **schemas.QUEUE)
+    def queue_depth() -> dict[str, int]:
+        """Approximate queue depths: the pipeline's backlog and its dead letters."""
+        visible, in_flight = components.queue.approximate_depth()
+        return {"visible": visible, "in_flight": in_flight,
+                "dead_letters": components.dead_letters.dlq_depth()}
+
+    @app.get("/", include_in_schema=False)
+    def dashboard() -> StarletteResponse:
+        index = STATIC / "index.html"
+        if not index.exists():
+            return _send(error_response(404, "dashboard not installed"))
+        return FileResponse(index, headers={"cache-control": "no-cache"})
+
+    @app.api_route("/{code}", methods=["GET", "HEAD"], tags=["links"], **schemas.REDIRECT)
+    def redirect(code: str, request: Request) -> StarletteResponse:
+        """Redirect to the link's URL (302) and count the click; `HEAD` does not count.
+
+        Served by the redirect fast path; this route documents it and serves the same
+        response if the fast path is bypassed.
+        """
+        client = request.client
+        return _send(api.redirect(
+            code, count=request.method == "GET",
+            user_agent=request.headers.get("user-agent"),
+            referer=request.headers.get("referer"),
+            client_ip=client.host if client else None,
+        ))
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.origins,
+        allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
+        allow_headers=["content-type"],
+        max_age=600,
+    )
+    return app
+
+
+def create_app(settings: Settings | None = None, components: Components | None = None,
+               ) -> ASGIApp:
+    """The full ASGI app. ``uvicorn --factory linkpulse.web.app:create_app`` works too."""
+    if components is None:
+        components = bootstrap.build(settings or Settings.from_env())
+    api_app = create_api_app(components)
+    return RedirectFastPath(api_app.state.api, api_app)

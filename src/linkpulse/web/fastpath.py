@@ -1,0 +1,56 @@
+"""The redirect hot path as a bare ASGI callable in front of the framework.
+
+``GET /{code}`` is the one request that must be fast. A framework route costs tens of
+microseconds per request in routing, request objects and middleware; this answers it
+straight from the ASGI scope with :meth:`HttpApi.redirect` (the same code a framework
+route would call) and hands every other request to the framework app untouched.
+"""
+
+from __future__ import annotations
+
+from linkpulse.api import HttpApi, Response
+from linkpulse.core.codes import could_exist, is_reserved
+from linkpulse.web.types import ASGIApp, Receive, Scope, Send
+
+_UA = b"user-agent"
+_REFERER = b"referer"
+
+
+def _encode(response: Response) -> list[tuple[bytes, bytes]]:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+    headers.append((b"content-length", str(len(response.body)).encode()))
+    return headers
+
+
+class RedirectFastPath:
+    def __init__(self, api: HttpApi, app: ASGIApp) -> None:
+        self.api = api
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            code = scope["path"][1:]
+            if "/" not in code and could_exist(code) and not is_reserved(code):
+                await self.redirect(scope, code, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def redirect(self, scope: Scope, code: str, send: Send) -> None:
+        user_agent = referer = None
+        for name, value in scope["headers"]:
+            if name == _UA:
+                user_agent = value.decode("latin-1")
+            elif name == _REFERER:
+                referer = value.decode("latin-1")
+        client = scope.get("client")
+        response = self.api.redirect(
+            code,
+            count=scope["method"] == "GET",
+            user_agent=user_agent,
+            referer=referer,
+            client_ip=client[0] if client else None,
+        )
+        await send({"type": "http.response.start", "status": response.status,
+                    "headers": _encode(response)})
+        body = b"" if scope["method"] == "HEAD" else response.body
+        await send({"type": "http.response.body", "body": body})
