@@ -66,6 +66,9 @@ class Settings:
     clicks_table: str = "linkpulse-clicks"
     queue_name: str = "linkpulse-clicks"
     dlq_name: str = "linkpulse-clicks-dlq"
+    queue_url: str = ""
+    """Use this SQS queue URL as is (Lambda sets it; saves a GetQueueUrl call)."""
+    dlq_url: str = ""
 
     def __post_init__(self) -> None:
         _check(1 <= self.port <= 65_535, "port", "must be 1-65535")
