@@ -77,6 +77,11 @@ def serve(
     typer.echo(f"linkpulse {settings.backend} backend on http://{settings.host}:{settings.port}"
                f" ({settings.workers} worker(s), consumer "
                f"{'on' if consumer else 'off'})", err=True)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal; with
+    # these handlers in place that re-raise returns here so the consumer stops cleanly
+    # and the command exits 0.
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    signal.signal(signal.SIGINT, lambda *_: None)
     try:
         uvicorn.run(
             "linkpulse.web.app:create_app", factory=True, host=settings.host,
