@@ -1,0 +1,402 @@
+"""linkpulse benchmarks: redirect, consumer, freshness, stats latency, create, Lambda.
+
+    python bench/run.py [--quick | --smoke] [--json FILE] [--workers N]
+
+Everything runs on this machine over loopback, side by side in one run (CPU steal on
+small VMs is bursty: compare the rows of one table, not numbers of different runs).
+``--smoke`` runs every section for a moment with tiny sizes to prove the harness works;
+its numbers mean nothing. Benchmarks report; they never fail on a number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import loadgen, seed, servers  # noqa: E402
+from linkpulse import bootstrap  # noqa: E402
+from linkpulse.consumer import Consumer  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Sizes:
+    links: int
+    duration: float
+    warmup: float
+    consumer_clicks: int
+    probes: int
+    stats_clicks: tuple[int, ...]
+    stats_requests: int
+
+
+FULL = Sizes(100_000, 15.0, 3.0, 200_000, 200, (1_000, 100_000, 1_000_000), 300)
+QUICK = Sizes(100_000, 5.0, 1.0, 50_000, 40, (1_000, 100_000, 1_000_000), 100)
+SMOKE = Sizes(1_000, 1.0, 0.0, 500, 3, (10, 1_000), 5)
+
+CONNECTIONS = 64
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- helpers over HTTP and over the SQLite files -------------------------------------------
+
+class Http:
+    """One keep-alive connection for sequential probes."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        self.conn.request("GET", path, headers={"user-agent": "bench-probe/1.0 (Firefox)"})
+        response = self.conn.getresponse()
+        return response.status, response.read()
+
+    def total_clicks(self, code: str) -> int:
+        status, body = self.get(f"/stats/{code}")
+        assert status == 200, (status, body)
+        return int(json.loads(body)["total_clicks"])
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def backlog(db: Path) -> int:
+    components = bootstrap.build(seed.settings(db), buffered=False)
+    try:
+        visible, in_flight = components.queue.approximate_depth()
+        return visible + in_flight
+    finally:
+        components.close()
+
+
+def counted(db: Path) -> int:
+    components = bootstrap.build(seed.settings(db), buffered=False)
+    try:
+        conn = components.analytics.db.connection()  # type: ignore[attr-defined]
+        return int(conn.execute(
+            "SELECT coalesce(sum(count), 0) FROM counters WHERE dim = 'total'"
+        ).fetchone()[0])
+    finally:
+        components.close()
+
+
+def wait_drained(db: Path, timeout: float) -> float | None:
+    """Seconds until the queue is empty (clicks still in a server's buffer land within
+    one flush interval, so the queue is checked twice), or None on timeout."""
+    started = time.perf_counter()
+    empty_since: float | None = None
+    while time.perf_counter() - started < timeout:
+        if backlog(db) == 0:
+            if empty_since is not None and time.perf_counter() - empty_since > 0.2:
+                return empty_since - started
+            empty_since = empty_since or time.perf_counter()
+        else:
+            empty_since = None
+        time.sleep(0.05)
+    return None
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else float("nan")
+
+
+# --- 1. redirect, 2. backlog, 3. freshness ---------------------------------------------------
+
+def redirect_section(sizes: Sizes, workers: int, tmp: Path, out: dict[str, Any]) -> None:
+    db = tmp / "redirect.db"
+    log(f"seeding {sizes.links} links")
+    all_codes = seed.links(db, sizes.links + sizes.probes * 2)
+    probe_codes, codes = all_codes[: sizes.probes * 2], all_codes[sizes.probes * 2:]
+    paths = [f"/{c}" for c in codes]
+    out["load_generator"] = loadgen.tool_name()
+    out["workers"] = workers
+
+    def measure(name: str, base: str) -> loadgen.Load:
+        if sizes.warmup:
+            loadgen.run(base, paths, connections=CONNECTIONS, duration=sizes.warmup)
+        load = loadgen.run(base, paths, connections=CONNECTIONS, duration=sizes.duration)
+        log(f"{name}: {load.rps:,.0f} req/s, p50 {load.p50_ms:.2f} ms, p99 {load.p99_ms:.2f} ms"
+            f", {load.errors} errors, {load.bad_status} bad statuses")
+        return load
+
+    port = servers.free_port()
+    log(f"bare ASGI 302 on uvicorn, {workers} worker(s)")
+    with servers.bare(port, workers):
+        bare = measure("bare", f"http://127.0.0.1:{port}")
+    out["bare_rps"] = bare.rps
+    out["bare_p99_ms"] = bare.p99_ms
+
+    if servers.nginx_available():
+        port = servers.free_port()
+        log(f"nginx return 302, {workers} worker(s)")
+        with servers.nginx(port, workers, tmp / "nginx"):
+            ngx = measure("nginx", f"http://127.0.0.1:{port}")
+        out["nginx_rps"] = ngx.rps
+        out["nginx_p99_ms"] = ngx.p99_ms
+    else:
+        out["nginx_rps"] = None
+
+    port = servers.free_port()
+    base = f"http://127.0.0.1:{port}"
+    log(f"linkpulse serve, {workers} worker(s), consumer on")
+    with servers.linkpulse(db, port, workers, log=tmp / "serve.log"):
+        lp = measure("linkpulse", base)
+        out["redirect_rps"] = lp.rps
+        out["redirect_p50_ms"] = lp.p50_ms
+        out["redirect_p99_ms"] = lp.p99_ms
+        out["redirect_errors"] = lp.errors + lp.bad_status
+        out["redirect_vs_bare"] = lp.rps / bare.rps
+        if out["nginx_rps"]:
+            out["redirect_vs_nginx"] = lp.rps / out["nginx_rps"]
+        out["backlog_after_load"] = backlog(db)
+        drained = wait_drained(db, timeout=120)
+        out["backlog_drain_s"] = drained
+        log(f"backlog right after the load: {out['backlog_after_load']} messages, "
+            f"drained in {drained if drained is None else round(drained, 2)} s")
+
+        http = Http(port)
+        idle = freshness(http, probe_codes[: sizes.probes], sizes.probes)
+        out["freshness_p50_ms"], out["freshness_p99_ms"] = pct(idle, 0.5), pct(idle, 0.99)
+        log(f"freshness idle: p50 {out['freshness_p50_ms']:.0f} ms, "
+            f"p99 {out['freshness_p99_ms']:.0f} ms")
+        busy = under_load(base, paths, sizes.duration,
+                          lambda loaded: freshness(http, probe_codes[sizes.probes:],
+                                                   sizes.probes, loaded))
+        out["freshness_load_p50_ms"] = pct(busy, 0.5)
+        out["freshness_load_p99_ms"] = pct(busy, 0.99)
+        log(f"freshness under load: p50 {out['freshness_load_p50_ms']:.0f} ms, "
+            f"p99 {out['freshness_load_p99_ms']:.0f} ms")
+        http.close()
+        wait_drained(db, timeout=120)
+    # Every redirect served is a click: the counters must hold exactly that many. wrk does
+    # not count responses still in flight when it stops, so a few more may be counted.
+    out["clicks_counted"] = counted(db)
+
+
+def freshness(http: Http, probe_codes: list[str], probes: int,
+              go_on: Callable[[], bool] | None = None) -> list[float]:
+    """ms from sending a redirect to its click showing in ``GET /stats``, one probe at a time:
+    ``probes`` of them, or as many as fit while ``go_on()`` is true."""
+    results: list[float] = []
+    for i in itertools.count():
+        if (i == probes) if go_on is None else not go_on():
+            break
+        code = probe_codes[i % len(probe_codes)]
+        before = http.total_clicks(code)
+        started = time.perf_counter()
+        status, _ = http.get(f"/{code}")
+        assert status == 302, status
+        while http.total_clicks(code) <= before:
+            if time.perf_counter() - started > 120:
+                raise TimeoutError(f"click on {code} not counted within 120 s")
+            time.sleep(0.002)
+        results.append((time.perf_counter() - started) * 1000)
+    return results
+
+
+def under_load(base: str, paths: list[str], duration: float,
+               probe: Callable[[Callable[[], bool]], list[float]]) -> list[float]:
+    """Run ``probe`` while the load generator keeps the server busy for ``duration``."""
+    load_thread = threading.Thread(target=loadgen.run, args=(base, paths), kwargs={
+        "connections": CONNECTIONS, "duration": duration}, daemon=True)
+    load_thread.start()
+    time.sleep(min(1.0, duration / 4))
+    try:
+        return probe(load_thread.is_alive)
+    finally:
+        load_thread.join()
+
+
+# --- 2. consumer -------------------------------------------------------------------------------
+
+def consumer_section(sizes: Sizes, tmp: Path, out: dict[str, Any]) -> None:
+    db = tmp / "consumer.db"
+    codes = seed.links(db, 1000)
+    components = bootstrap.build(seed.settings(db), buffered=False)
+    log(f"queueing {sizes.consumer_clicks} click messages")
+    seed.queue_messages(components, codes, sizes.consumer_clicks)
+    consumer = Consumer.for_analytics(components.queue, components.analytics, wait_seconds=0)
+    started = time.perf_counter()
+    while consumer.run_once():
+        pass
+    elapsed = time.perf_counter() - started
+    components.close()
+    total = counted(db)
+    out["consumer_clicks_per_s"] = sizes.consumer_clicks / elapsed
+    out["consumer_exact"] = total == sizes.consumer_clicks
+    log(f"consumer: {sizes.consumer_clicks} clicks in {elapsed:.2f} s = "
+        f"{out['consumer_clicks_per_s']:,.0f}/s; counted {total} (exact: {out['consumer_exact']})")
+
+
+# --- 4. stats latency --------------------------------------------------------------------------
+
+def stats_section(sizes: Sizes, workers: int, tmp: Path, out: dict[str, Any]) -> None:
+    db = tmp / "stats.db"
+    codes = seed.links(db, len(sizes.stats_clicks))
+    components = bootstrap.build(seed.settings(db), buffered=False)
+    seeded, seconds = 0, 0.0
+    for code, n in zip(codes, sizes.stats_clicks, strict=True):
+        log(f"recording {n} clicks on one link through AnalyticsStore.record()")
+        seconds += seed.record_clicks(components, code, n)
+        seeded += n
+    components.close()
+    out["stats_seed_clicks_per_s"] = seeded / seconds
+    port = servers.free_port()
+    by_clicks: dict[str, float] = {}
+    with servers.linkpulse(db, port, workers, "--no-worker"):
+        http = Http(port)
+        for code, n in zip(codes, sizes.stats_clicks, strict=True):
+            assert http.total_clicks(code) == n
+            times = []
+            for _ in range(sizes.stats_requests):
+                started = time.perf_counter()
+                status, _ = http.get(f"/stats/{code}")
+                times.append((time.perf_counter() - started) * 1000)
+                assert status == 200
+            by_clicks[str(n)] = statistics.median(times)
+            log(f"stats at {n} clicks: median {by_clicks[str(n)]:.2f} ms, "
+                f"p99 {pct(times, 0.99):.2f} ms")
+        http.close()
+    out["stats_ms_by_clicks"] = by_clicks
+
+
+# --- 5. create ---------------------------------------------------------------------------------
+
+def create_section(sizes: Sizes, workers: int, tmp: Path, out: dict[str, Any]) -> None:
+    db = tmp / "create.db"
+    seed.links(db, 1)
+    port = servers.free_port()
+    body = b'{"url": "https://example.com/some/long/path?utm_source=bench"}'
+    with servers.linkpulse(db, port, workers):
+        load = loadgen.run(f"http://127.0.0.1:{port}", ["/shorten"], connections=CONNECTIONS,
+                           duration=sizes.duration, method="POST", body=body, expect=201)
+    out["create_rps"] = load.rps
+    out["create_p99_ms"] = load.p99_ms
+    out["create_errors"] = load.errors + load.bad_status
+    log(f"create: {load.rps:,.0f} req/s, p99 {load.p99_ms:.1f} ms, "
+        f"{out['create_errors']} errors")
+
+
+# --- 6. Lambda cold start ------------------------------------------------------------------
+
+def lambda_section(out: dict[str, Any]) -> None:
+    try:
+        from bench import lambda_coldstart  # type: ignore[attr-defined]
+    except ImportError:
+        out["lambda"] = None
+        log("lambda: skipped: AWS backend not available (bench/lambda_coldstart.py missing)")
+        return
+    try:
+        out["lambda"] = lambda_coldstart.measure()
+    except ImportError as exc:
+        out["lambda"] = None
+        log(f"lambda: skipped: AWS backend not available ({exc})")
+
+
+# --- report ------------------------------------------------------------------------------------
+
+def table(out: dict[str, Any]) -> str:
+    def f(value: Any, fmt: str = "{:,.0f}") -> str:
+        return "n/a" if value is None else fmt.format(value)
+
+    def check(ok: bool | None) -> str:
+        return "" if ok is None else ("met" if ok else "MISSED")
+
+    rps = out.get("redirect_rps")
+    rows = [
+        ("redirect req/s (64 conns, 100k links)", f(rps), ">= 0.5x bare",
+         check(out.get("redirect_vs_bare", 0) >= 0.5) if rps else ""),
+        ("  bare ASGI 302 req/s (Python ceiling)", f(out.get("bare_rps")), "", ""),
+        ("  nginx return 302 req/s (machine ceiling)", f(out.get("nginx_rps")), "", ""),
+        ("  redirect / bare", f(out.get("redirect_vs_bare"), "{:.2f}x"), "", ""),
+        ("  redirect / nginx", f(out.get("redirect_vs_nginx"), "{:.2f}x"), "", ""),
+        ("redirect p50 ms", f(out.get("redirect_p50_ms"), "{:.2f}"), "", ""),
+        ("redirect p99 ms", f(out.get("redirect_p99_ms"), "{:.2f}"), "<= 10 ms",
+         check(out["redirect_p99_ms"] <= 10) if "redirect_p99_ms" in out else ""),
+        ("queue backlog right after the load", f(out.get("backlog_after_load")), "", ""),
+        ("  drained in s", f(out.get("backlog_drain_s"), "{:.1f}"), "", ""),
+        ("consumer clicks/s (exactly once)", f(out.get("consumer_clicks_per_s")),
+         ">= 2x redirect", check(out["consumer_clicks_per_s"] >= 2 * rps)
+         if rps and "consumer_clicks_per_s" in out else ""),
+        ("freshness idle p50 / p99 ms",
+         f"{f(out.get('freshness_p50_ms'))} / {f(out.get('freshness_p99_ms'))}", "p99 <= 1 s",
+         check(out["freshness_p99_ms"] <= 1000) if "freshness_p99_ms" in out else ""),
+        ("freshness under load p50 / p99 ms",
+         f"{f(out.get('freshness_load_p50_ms'))} / {f(out.get('freshness_load_p99_ms'))}", "",
+         ""),
+    ]
+    by = out.get("stats_ms_by_clicks", {})
+    for n, ms in by.items():
+        rows.append((f"stats median ms at {int(n):,} clicks", f"{ms:.2f}", "", ""))
+    if by:
+        first, last = list(by.values())[0], list(by.values())[-1]
+        rows[-1] = (*rows[-1][:2], "<= 2x smallest", check(last <= 2 * first))
+    rows.append(("create req/s (POST /shorten)", f(out.get("create_rps")), "", ""))
+    lam = out.get("lambda")
+    if lam:
+        rows += [("lambda artifact MB", f(lam["artifact_bytes"] / 1e6, "{:.1f}"), "", ""),
+                 ("lambda import ms", f(lam["lambda_import_ms"]), "", ""),
+                 ("lambda first invoke ms", f(lam["lambda_first_invoke_ms"]), "", "")]
+    else:
+        rows.append(("lambda cold start", "skipped: AWS backend not available", "", ""))
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{'metric':<{width}}  {'value':>14}  {'target':<15} ",
+             "-" * (width + 42)]
+    lines += [f"{a:<{width}}  {b:>14}  {c:<15} {d}" for a, b, c, d in rows]
+    lines.append(f"load generator: {out.get('load_generator')}, "
+                 f"{out.get('workers')} HTTP worker(s), {CONNECTIONS} connections")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="short runs (under 2 minutes)")
+    mode.add_argument("--smoke", action="store_true", help="a few seconds, tiny sizes")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--workers", type=int, default=2, help="HTTP worker processes")
+    parser.add_argument("--only", help="comma-separated sections: "
+                        "redirect,consumer,stats,create,lambda")
+    args = parser.parse_args(argv)
+    sizes = SMOKE if args.smoke else QUICK if args.quick else FULL
+    sections = set((args.only or "redirect,consumer,stats,create,lambda").split(","))
+    out: dict[str, Any] = {"mode": "smoke" if args.smoke else "quick" if args.quick else "full"}
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="linkpulse-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        if "redirect" in sections:
+            redirect_section(sizes, args.workers, tmp, out)
+        if "consumer" in sections:
+            consumer_section(sizes, tmp, out)
+        if "stats" in sections:
+            stats_section(sizes, args.workers, tmp, out)
+        if "create" in sections:
+            create_section(sizes, args.workers, tmp, out)
+        if "lambda" in sections:
+            lambda_section(out)
+    out["seconds"] = time.perf_counter() - started
+    print(table(out))
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
