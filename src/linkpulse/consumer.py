@@ -3,6 +3,11 @@
 This is the embedded shape of what the SQS event source mapping does for the analytics
 Lambda: batches of at most 10, partial batch failure, redelivery after the visibility
 timeout, dead-lettering after ``max_receive_count`` receives.
+
+While the queue has a backlog, the consumer receives several SQS-sized batches back to
+back (for at most ``gather_seconds``) and records them in one analytics step, like an
+event source mapping's batching window: each commit then carries up to ``max_messages``
+clicks instead of 10. Every message still succeeds or fails alone.
 """
 
 from __future__ import annotations
@@ -37,12 +42,16 @@ class Consumer:
         handle: BatchHandler,
         *,
         wait_seconds: float = 1.0,
+        max_messages: int = 1000,
+        gather_seconds: float = 0.2,
         housekeeping: Callable[[], object] | None = None,
         housekeeping_interval: float = 3600.0,
     ) -> None:
         self._queue = queue
         self._handle = handle
         self._wait = wait_seconds
+        self._max_messages = max_messages
+        self._gather = gather_seconds
         self._housekeeping = housekeeping
         self._housekeeping_interval = housekeeping_interval
         self._stop = threading.Event()
@@ -57,9 +66,20 @@ class Consumer:
 
         return cls(queue, handle, **kwargs)  # type: ignore[arg-type]
 
+    def receive(self) -> list[Message]:
+        """One batch of up to 10, waiting for it; then more full batches while there are."""
+        batch = self._queue.receive(10, wait_seconds=self._wait)
+        messages = list(batch)
+        until = time.monotonic() + self._gather
+        while (len(batch) == 10 and len(messages) + 10 <= self._max_messages
+               and time.monotonic() < until):
+            batch = self._queue.receive(10)
+            messages += batch
+        return messages
+
     def run_once(self) -> int:
         """Receive and process one batch; return how many messages were received."""
-        messages = self._queue.receive(10, wait_seconds=self._wait)
+        messages = self.receive()
         if not messages:
             return 0
         result = self._handle(messages)
