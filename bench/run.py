@@ -26,9 +26,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import loadgen, seed, servers  # noqa: E402
-from linkpulse import bootstrap  # noqa: E402
-from linkpulse.consumer import Consumer  # noqa: E402
+from bench import loadgen, seed, servers
+from linkpulse import bootstrap
+from linkpulse.consumer import Consumer
 
 
 @dataclass(frozen=True)
@@ -345,7 +345,8 @@ def table(out: dict[str, Any]) -> str:
     for n, ms in by.items():
         rows.append((f"stats median ms at {int(n):,} clicks", f"{ms:.2f}", "", ""))
     if by:
-        first, last = list(by.values())[0], list(by.values())[-1]
+        values = list(by.values())
+        first, last = values[0], values[-1]
         rows[-1] = (*rows[-1][:2], "<= 2x smallest", check(last <= 2 * first))
     rows.append(("create req/s (POST /shorten)", f(out.get("create_rps")), "", ""))
     lam = out.get("lambda")
