@@ -57,8 +57,16 @@ class Load:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
+USE_WRK = True
+"""Set to False to use the asyncio client even where wrk is installed."""
+
+
+def has_wrk() -> bool:
+    return USE_WRK and shutil.which("wrk") is not None
+
+
 def tool_name() -> str:
-    return "wrk" if shutil.which("wrk") else "asyncio client"
+    return "wrk" if has_wrk() else "asyncio client (pure Python: may be the bottleneck)"
 
 
 def run(
@@ -66,7 +74,7 @@ def run(
     method: str = "GET", body: bytes | None = None, expect: int = 302,
     threads: int = 2,
 ) -> Load:
-    if shutil.which("wrk"):
+    if has_wrk():
         return _wrk(base_url, paths, connections, duration, method, body, threads)
     coro = _client(base_url, paths, connections, duration, method, body, expect)
     try:

@@ -79,8 +79,11 @@ def bare(port: int, workers: int, log: Path | None = None
     return process(argv, port, log=log)
 
 
+USE_NGINX = True
+
+
 def nginx_available() -> bool:
-    return shutil.which("nginx") is not None or Path("/usr/sbin/nginx").exists()
+    return USE_NGINX and (shutil.which("nginx") is not None or Path("/usr/sbin/nginx").exists())
 
 
 def nginx(port: int, workers: int, tmp: Path
