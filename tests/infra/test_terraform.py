@@ -434,3 +434,54 @@ def test_complete_example_uses_the_root_module() -> None:
     declared = set(variables(ROOT))
     assert set(call) - {"source"} <= declared
     assert "api_url" in dict(blocks(example, "output"))
+
+
+# --- function environment -------------------------------------------------------------------
+
+
+def _environment() -> dict[str, str]:
+    """The functions' environment with variable defaults filled in and ARNs/URLs faked."""
+    merged = local_value("${local.environment_variables}")
+    match = re.fullmatch(r"\$\{merge\(\{(.*)\}, .*\)\}", merged, re.DOTALL)
+    assert match, merged
+    env: dict[str, str] = {}
+    for key, raw in re.findall(r"(\w+) = ((?:\"[^\"]*\")|[^,]+)", match.group(1)):
+        value = raw.strip().strip('"')
+        var = re.fullmatch(r"(?:tostring\()?var\.(\w+)\)?", value)
+        if var:
+            value = str(variables(ROOT)[var.group(1)]["default"])
+        elif value.startswith("module.") or value.startswith("local."):
+            value = f"fake-{value}"
+        elif value.startswith("join("):
+            value = ",".join(variables(ROOT)["cors_allow_origins"]["default"])
+        env[key] = value
+    return env
+
+
+def test_functions_get_the_contract_environment() -> None:
+    env = _environment()
+    assert env["LINKPULSE_BACKEND"] == "aws"
+    assert env["POWERTOOLS_SERVICE_NAME"] == "linkpulse"
+    assert {
+        "LINKPULSE_LINKS_TABLE",
+        "LINKPULSE_CLICKS_TABLE",
+        "LINKPULSE_QUEUE_URL",
+        "LINKPULSE_CLICK_RETENTION_DAYS",
+        "POWERTOOLS_LOG_LEVEL",
+    } <= set(env)
+
+
+def test_function_environment_is_valid_linkpulse_settings() -> None:
+    """Every LINKPULSE_* variable names a Settings field (unknown ones would be ignored
+    silently), and with the Terraform defaults Settings.from_env accepts them."""
+    from dataclasses import fields
+
+    from linkpulse.settings import ENV_PREFIX, Settings
+
+    env = _environment()
+    known = {ENV_PREFIX + f.name.upper() for f in fields(Settings)}
+    assert {k for k in env if k.startswith(ENV_PREFIX)} <= known
+    settings = Settings.from_env(env)
+    assert settings.backend == "aws"
+    assert settings.max_receive_count == 3
+    assert settings.dlq_retention_seconds == 1_209_600
