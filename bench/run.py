@@ -128,26 +128,32 @@ def redirect_section(sizes: Sizes, workers: int, tmp: Path, out: dict[str, Any])
     out["workers"] = workers
     out["links"] = len(codes)
 
-    def measure(name: str, base: str) -> loadgen.Load:
+    def measure(name: str, base: str, server: Any) -> loadgen.Load:
         if sizes.warmup:
             loadgen.run(base, paths, connections=CONNECTIONS, duration=sizes.warmup)
+        leader, others = servers.cpu_seconds(server.pid)
         load = loadgen.run(base, paths, connections=CONNECTIONS, duration=sizes.duration)
+        leader_after, others_after = servers.cpu_seconds(server.pid)
+        # CPU of the processes that serve HTTP: the workers, or the leader when alone.
+        cpu = others_after - others if workers > 1 else leader_after - leader
+        out[f"{name}_cpu_us_per_request"] = cpu / max(load.requests, 1) * 1e6
         log(f"{name}: {load.rps:,.0f} req/s, p50 {load.p50_ms:.2f} ms, p99 {load.p99_ms:.2f} ms"
-            f", {load.errors} errors, {load.bad_status} bad statuses")
+            f", {load.errors} errors, {load.bad_status} bad statuses, server CPU "
+            f"{out[f'{name}_cpu_us_per_request']:.0f} us/request")
         return load
 
     port = servers.free_port()
     log(f"bare ASGI 302 on uvicorn, {workers} worker(s)")
-    with servers.bare(port, workers):
-        bare = measure("bare", f"http://127.0.0.1:{port}")
+    with servers.bare(port, workers) as server:
+        bare = measure("bare", f"http://127.0.0.1:{port}", server)
     out["bare_rps"] = bare.rps
     out["bare_p99_ms"] = bare.p99_ms
 
     if servers.nginx_available():
         port = servers.free_port()
         log(f"nginx return 302, {workers} worker(s)")
-        with servers.nginx(port, workers, tmp / "nginx"):
-            ngx = measure("nginx", f"http://127.0.0.1:{port}")
+        with servers.nginx(port, workers, tmp / "nginx") as server:
+            ngx = measure("nginx", f"http://127.0.0.1:{port}", server)
         out["nginx_rps"] = ngx.rps
         out["nginx_p99_ms"] = ngx.p99_ms
     else:
@@ -156,8 +162,8 @@ def redirect_section(sizes: Sizes, workers: int, tmp: Path, out: dict[str, Any])
     port = servers.free_port()
     base = f"http://127.0.0.1:{port}"
     log(f"linkpulse serve, {workers} worker(s), consumer on")
-    with servers.linkpulse(db, port, workers, log=tmp / "serve.log"):
-        lp = measure("linkpulse", base)
+    with servers.linkpulse(db, port, workers, log=tmp / "serve.log") as server:
+        lp = measure("redirect", base, server)
         out["redirect_rps"] = lp.rps
         out["redirect_p50_ms"] = lp.p50_ms
         out["redirect_p99_ms"] = lp.p99_ms
@@ -327,6 +333,9 @@ def table(out: dict[str, Any]) -> str:
         ("  nginx return 302 req/s (machine ceiling)", f(out.get("nginx_rps")), "", ""),
         ("  redirect / bare", f(out.get("redirect_vs_bare"), "{:.2f}x"), "", ""),
         ("  redirect / nginx", f(out.get("redirect_vs_nginx"), "{:.2f}x"), "", ""),
+        ("  HTTP worker CPU us/request: redirect / bare",
+         f"{f(out.get('redirect_cpu_us_per_request'))} / "
+         f"{f(out.get('bare_cpu_us_per_request'))}", "", ""),
         ("redirect p50 ms", f(out.get("redirect_p50_ms"), "{:.2f}"), "", ""),
         ("redirect p99 ms", f(out.get("redirect_p99_ms"), "{:.2f}"), "<= 10 ms",
          check(out["redirect_p99_ms"] <= 10) if "redirect_p99_ms" in out else ""),
