@@ -26,6 +26,11 @@ EndpointOpt = Annotated[str | None, typer.Option(
     help="AWS endpoint URL (moto, LocalStack)")]
 
 
+SERVE_CONSUMER_NICE = 10
+"""The consumer inside ``serve`` yields the CPU to the HTTP workers: under a burst the
+redirects stay fast and the queue absorbs the clicks, which are counted once it ebbs."""
+
+
 def _settings(**overrides: Any) -> Settings:
     try:
         return Settings.from_env(**overrides)
@@ -73,7 +78,7 @@ def serve(
             consumer_components.queue, consumer_components.analytics,
             wait_seconds=settings.poll_wait_seconds,
             housekeeping=consumer_components.housekeeping,
-        ).start()
+        ).start(nice=SERVE_CONSUMER_NICE)
     typer.echo(f"linkpulse {settings.backend} backend on http://{settings.host}:{settings.port}"
                f" ({settings.workers} worker(s), consumer "
                f"{'on' if consumer else 'off'})", err=True)

@@ -13,6 +13,8 @@ clicks instead of 10. Every message still succeeds or fails alone.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -105,8 +107,16 @@ class Consumer:
                 log.exception("consumer iteration failed; retrying in 1s")
                 self._stop.wait(1.0)
 
-    def start(self) -> Consumer:
-        self._thread = threading.Thread(target=self.run, name="click-consumer", daemon=True)
+    def start(self, nice: int = 0) -> Consumer:
+        """Consume in a background thread. ``nice`` > 0 lowers that thread's CPU priority
+        so that, on a busy machine, serving redirects goes first and the backlog waits."""
+
+        def run() -> None:
+            if nice:
+                _lower_priority(nice)
+            self.run()
+
+        self._thread = threading.Thread(target=run, name="click-consumer", daemon=True)
         self._thread.start()
         return self
 
@@ -116,3 +126,15 @@ class Consumer:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+
+
+def _lower_priority(nice: int) -> None:
+    """Lower the calling thread's CPU priority. On Linux a thread id is a valid
+    ``PRIO_PROCESS`` target and changes that thread alone; elsewhere this does nothing."""
+    if sys.platform != "linux":
+        return
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + nice)
+    except OSError:
+        log.warning("could not lower the consumer's CPU priority", exc_info=True)
