@@ -87,21 +87,21 @@ def make_event(
     )
 
 
+# json.dumps with options builds a new encoder per call; this runs once per redirect.
+_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def encode_event(event: ClickEvent) -> str:
     """The queue message body: compact JSON with short keys, versioned."""
-    return json.dumps(
-        {
-            "v": 1,
-            "id": event.click_id,
-            "code": event.code,
-            "ts": event.timestamp,
-            "ua": event.user_agent,
-            "ref": event.referer,
-            "ip": event.ip,
-        },
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    return _encode_json({
+        "v": 1,
+        "id": event.click_id,
+        "code": event.code,
+        "ts": event.timestamp,
+        "ua": event.user_agent,
+        "ref": event.referer,
+        "ip": event.ip,
+    })
 
 
 def decode_event(body: str) -> ClickEvent:
