@@ -42,7 +42,7 @@ def build(settings: Settings, *, buffered: bool = True) -> Components:
     if settings.backend == "aws":
         from linkpulse.backends import aws  # type: ignore[attr-defined]
 
-        return aws.build(settings)  # type: ignore[no-any-return]
+        return aws.build(settings, buffered=buffered)  # type: ignore[no-any-return]
     return _build_sqlite(settings, buffered=buffered)
 
 
