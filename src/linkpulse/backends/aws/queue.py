@@ -94,9 +94,11 @@ class SqsQueue:
 
     def _receive(self, url: str, max_messages: int, wait_seconds: float,
                  visibility_timeout: float | None) -> list[Message]:
+        if not 1 <= max_messages <= MAX_BATCH:
+            raise ValueError(f"max_messages must be 1-{MAX_BATCH}, not {max_messages}")
         params: dict[str, Any] = {
             "QueueUrl": url,
-            "MaxNumberOfMessages": max(1, min(max_messages, MAX_BATCH)),
+            "MaxNumberOfMessages": max_messages,
             "WaitTimeSeconds": min(20, math.ceil(wait_seconds)),
             "MessageSystemAttributeNames": _ATTRIBUTES,
         }
