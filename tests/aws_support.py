@@ -58,3 +58,30 @@ def unique_names() -> dict[str, str]:
     prefix = f"lp-{uuid.uuid4().hex[:10]}"
     return {"links_table": f"{prefix}-links", "clicks_table": f"{prefix}-clicks",
             "queue_name": f"{prefix}-clicks", "dlq_name": f"{prefix}-clicks-dlq"}
+
+
+class AwsLiveServer:
+    """``linkpulse serve --backend aws --create-resources`` against the moto server."""
+
+    def __init__(self, moto: MotoServer, tmp: Path, **settings: object) -> None:
+        from tests.support import Process, linkpulse_env
+
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        env = {**linkpulse_env(tmp / "unused.db", backend="aws", **unique_names(), **settings),
+               **moto.env()}
+        self.process = Process(
+            ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--create-resources"],
+            env, tmp / "serve-aws.log")
+        wait_for(self._healthy, timeout=60, interval=0.1, message=f"server on {self.base_url}")
+
+    def _healthy(self) -> bool:
+        if not self.process.alive():
+            raise AssertionError(f"server exited early:\n{self.process.log()}")
+        try:
+            return httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        self.process.stop()
