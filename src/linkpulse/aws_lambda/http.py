@@ -38,7 +38,7 @@ def resolver() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver()
 
     @app.not_found
-    def not_found(_: Exception) -> Response:
+    def not_found(_: Exception) -> Response[str]:
         event = app.current_event
         method = event.request_context.http.method
         known = any(p.fullmatch(event.path) for p, methods in _ROUTES if method not in methods)
@@ -48,7 +48,7 @@ def resolver() -> APIGatewayHttpResolver:
     return app
 
 
-def reply(response: http_api.Response) -> Response:
+def reply(response: http_api.Response) -> Response[str]:
     return Response(status_code=response.status, content_type=None,
                     body=response.body.decode(), headers=dict(response.headers))
 

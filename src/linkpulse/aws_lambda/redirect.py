@@ -11,7 +11,7 @@ app = http.resolver()
 
 
 @app.route("/<code>", method=["GET", "HEAD"])
-def redirect(code: str) -> Response:
+def redirect(code: str) -> Response[str]:
     event = app.current_event
     request = event.request_context.http
     return http.reply(runtime.api().redirect(

@@ -10,7 +10,7 @@ app = http.resolver()
 
 
 @app.post("/shorten")
-def shorten() -> Response:
+def shorten() -> Response[str]:
     return http.reply(runtime.api().shorten(http.body(app), http.base_url(app)))
 
 

@@ -10,7 +10,7 @@ app = http.resolver()
 
 
 @app.get("/stats/<code>")
-def stats(code: str) -> Response:
+def stats(code: str) -> Response[str]:
     return http.reply(runtime.api().stats(code, http.base_url(app)))
 
 

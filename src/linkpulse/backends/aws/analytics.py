@@ -27,7 +27,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from linkpulse.backends.aws.clients import THROTTLED, LazyClient, error_code, translated
-from linkpulse.core.errors import BackendUnavailable
 from linkpulse.core.models import Analytics, Click, ClickEvent, Count
 
 TOP_DIMENSIONS = ("ua", "ref", "browser", "os", "device")

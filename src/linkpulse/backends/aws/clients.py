@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from linkpulse.core.errors import BackendUnavailable
 
@@ -25,9 +25,9 @@ THROTTLED = frozenset({
 _lock = threading.Lock()
 
 
-def make_client(service: str, endpoint_url: str = "", region: str = "us-east-1",
-                read_timeout: float = 5.0) -> Any:
-    """A boto3 client with short timeouts and standard retries (adaptive back-off)."""
+def make_client(service: Literal["dynamodb", "sqs"], endpoint_url: str = "",
+                region: str = "us-east-1", read_timeout: float = 5.0) -> Any:
+    """A boto3 client with short timeouts and standard retries."""
     import boto3
     from botocore.config import Config
 
@@ -47,9 +47,12 @@ class LazyClient:
 
     def __init__(self, client: Any, factory: Callable[[], Any]) -> None:
         if isinstance(client, LazyClient):  # shared between adapters
-            client, factory = client._client, client.get
-        self._client = client
+            client, factory = client.peek(), client.get
+        self._client: Any = client
         self._factory = factory
+
+    def peek(self) -> Any:
+        return self._client
 
     def get(self) -> Any:
         if self._client is None:

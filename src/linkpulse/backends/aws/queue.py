@@ -158,11 +158,11 @@ class SqsQueue:
                 break
             seen.update((m.message_id, m) for m in fresh)
         with translated("releasing dead letters"):
-            for batch in _batches(list(seen.values())):
+            for chunk in _batches(list(seen.values())):
                 self.client.change_message_visibility_batch(
                     QueueUrl=self.dlq_url,
                     Entries=[{"Id": str(i), "ReceiptHandle": m.receipt, "VisibilityTimeout": 0}
-                             for i, m in enumerate(batch)])
+                             for i, m in enumerate(chunk)])
         return list(seen.values())
 
     def dlq_redrive(self) -> int:
