@@ -8,6 +8,7 @@ are built on the first invocation of a container and reused by the next ones.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -16,7 +17,8 @@ from aws_lambda_powertools import Logger
 from linkpulse.api import HttpApi
 from linkpulse.bootstrap import Components
 
-logger = Logger()  # POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL, JSON lines on stdout
+# JSON lines on stdout; POWERTOOLS_SERVICE_NAME and POWERTOOLS_LOG_LEVEL apply.
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "linkpulse")
 
 _components: Components | None = None
 _api: HttpApi | None = None
