@@ -85,7 +85,7 @@ def _moto() -> tuple[subprocess.Popen[bytes], str]:
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)  # noqa: S310
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
             return proc, endpoint
         except OSError:
             if time.monotonic() > deadline:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
+
 from linkpulse.backends.aws.analytics import MAX_ACTIONS, _chunks, counter_keys
 from linkpulse.core import service
 from linkpulse.core.clicks import make_event
@@ -42,6 +44,10 @@ def test_a_partly_redelivered_batch_counts_only_the_new_clicks(components: Any) 
     assert components.analytics.analytics("mix0001").total == 10
 
 
+@pytest.mark.skip(reason=(
+    "needs real DynamoDB: moto's TransactWriteItems is not isolated (it checks and writes "
+    "item by item and restores a copy of the table when one fails), so two concurrent "
+    "transactions on the same items can both commit; DynamoDB serialises them"))
 def test_concurrent_consumers_of_the_same_clicks_count_each_once(components: Any) -> None:
     clicks = _clicks("race001", 30, distinct_agents=False)
     batches = [clicks[i:i + 10] for i in range(0, 30, 10)]
