@@ -22,6 +22,8 @@ from linkpulse.core import service
 from linkpulse.core.models import Message
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+last_recorded = 0
+"""Clicks newly counted by the last invocation (the local worker reports it)."""
 
 
 class NotRecorded(Exception):
@@ -38,7 +40,9 @@ def _message(record: dict[str, Any]) -> Message:
 @runtime.entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     messages = [_message(r) for r in event["Records"]]
+    global last_recorded
     result = service.process_batch(runtime.components().analytics, messages)
+    last_recorded = result.recorded
     failed = {m.message_id for m in result.failed}
     runtime.logger.info("batch processed", extra={
         "received": len(messages), "recorded": result.recorded, "failed": len(failed)})

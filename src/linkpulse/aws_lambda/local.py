@@ -66,7 +66,7 @@ def batch_handler(components: Components) -> BatchHandler:
         return BatchResult(
             succeeded=tuple(m for m in messages if m.message_id not in failed),
             failed=tuple(m for m in messages if m.message_id in failed),
-            recorded=len(messages) - len(failed),
+            recorded=analytics.last_recorded,
         )
 
     return handle

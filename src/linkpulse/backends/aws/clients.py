@@ -9,11 +9,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from linkpulse.core.errors import BackendUnavailable
-
-T = TypeVar("T")
 
 THROTTLED = frozenset({
     "ProvisionedThroughputExceededException", "ThrottlingException", "Throttling",
