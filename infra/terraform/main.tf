@@ -171,6 +171,7 @@ module "shortener" {
   }
 
   runtime                           = var.lambda_runtime
+  tracing_mode                      = var.lambda_tracing_mode
   architecture                      = var.lambda_architecture
   artifact_path                     = var.artifact_path
   environment_variables             = local.environment_variables
@@ -201,6 +202,7 @@ module "redirect" {
   }
 
   runtime                           = var.lambda_runtime
+  tracing_mode                      = var.lambda_tracing_mode
   architecture                      = var.lambda_architecture
   artifact_path                     = var.artifact_path
   environment_variables             = local.environment_variables
@@ -233,6 +235,7 @@ module "analytics" {
 
   reserved_concurrent_executions    = var.analytics_reserved_concurrent_executions
   runtime                           = var.lambda_runtime
+  tracing_mode                      = var.lambda_tracing_mode
   architecture                      = var.lambda_architecture
   artifact_path                     = var.artifact_path
   environment_variables             = local.environment_variables
@@ -266,6 +269,7 @@ module "stats" {
   }
 
   runtime                           = var.lambda_runtime
+  tracing_mode                      = var.lambda_tracing_mode
   architecture                      = var.lambda_architecture
   artifact_path                     = var.artifact_path
   environment_variables             = local.environment_variables

@@ -33,6 +33,12 @@ variable "lambda_architecture" {
   default     = "x86_64"
 }
 
+variable "lambda_tracing_mode" {
+  description = "X-Ray tracing of all functions: Active records ~every request at low traffic (about $5 per million traces beyond the free 100k), PassThrough records none (HTTP APIs start no traces)."
+  type        = string
+  default     = "Active"
+}
+
 variable "api_memory_size" {
   description = "Memory (MB) of the request-path functions: shortener, redirect, stats."
   type        = number

@@ -431,8 +431,7 @@ def test_complete_example_uses_the_root_module() -> None:
     assert (example / call["artifact_path"].replace("${path.module}", ".")).resolve() == (
         ROOT.parents[1] / "dist" / "linkpulse-lambda.zip"
     )
-    declared = set(variables(ROOT))
-    assert set(call) - {"source"} <= declared
+    assert set(call) - {"source"} == set(variables(ROOT)), "the example sets every input"
     assert "api_url" in dict(blocks(example, "output"))
 
 

@@ -21,6 +21,7 @@ module "linkpulse" {
 
   lambda_runtime        = "python3.12"
   lambda_architecture   = "x86_64"
+  lambda_tracing_mode   = "Active"
   api_memory_size       = 256
   api_timeout           = 10
   analytics_memory_size = 256
@@ -29,6 +30,8 @@ module "linkpulse" {
   analytics_batch_size              = 10
   analytics_batching_window_seconds = 5
   analytics_maximum_concurrency     = 5
+
+  analytics_reserved_concurrent_executions = -1
 
   links_table_name               = "${var.name}-links"
   clicks_table_name              = "${var.name}-clicks"
@@ -45,11 +48,13 @@ module "linkpulse" {
   alarm_sns_topic_arn              = aws_sns_topic.alarms.arn
 
   cors_allow_origins         = var.cors_allow_origins
+  base_url                   = ""
   api_throttling_burst_limit = 200
   api_throttling_rate_limit  = 100
 
   log_level                         = "INFO"
   cloudwatch_logs_retention_in_days = 14
+  kms_key_deletion_window_in_days   = 7
 
   tags = { Example = "complete" }
 }

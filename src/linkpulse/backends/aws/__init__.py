@@ -42,7 +42,7 @@ def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
                      endpoint_url=endpoint, region=region)
     closers: list[Any] = []
     sender: ClickSender = queue
-    if buffered:
+    if buffered and settings.click_flush_ms > 0:
         from linkpulse.backends.buffered import BufferedSender
 
         buf = BufferedSender(queue, settings.click_flush_ms / 1000, batch_size=10,
