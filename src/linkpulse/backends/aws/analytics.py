@@ -42,6 +42,9 @@ MAX_ACTIONS = 100
 """DynamoDB's limit on actions in one transaction."""
 MAX_SORT_KEY_BYTES = 1024
 CONFLICT_ATTEMPTS = 8
+RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError",
+                               "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
+"""Cancellation reasons after which the same transaction may succeed."""
 TOTAL_SK = "total#"
 
 CounterKey = tuple[str, str, str]
@@ -111,7 +114,7 @@ class DynamoAnalyticsStore:
                     if recorded:  # redelivered clicks: drop them, retry the others
                         pending = [c for i, c in enumerate(pending) if i not in recorded]
                         continue
-                    retryable = any(c in THROTTLED or c == "TransactionConflict" for c in codes)
+                    retryable = any(c in RETRYABLE_REASONS or c in THROTTLED for c in codes)
                     if not retryable or conflicts >= CONFLICT_ATTEMPTS:
                         raise
                     conflicts += 1
