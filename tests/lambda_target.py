@@ -46,15 +46,20 @@ def terraform_routes() -> dict[str, str]:
 
 
 class Route:
+    """One route key: ``METHOD /path/{param}``, or ``$default`` (matches anything, last)."""
+
     def __init__(self, key: str, function: str) -> None:
         self.key = key
-        self.method, self.path = key.split(" ", 1)
         self.function = function
-        self.literal = len(re.sub(r"\{[^}]+\}", "", self.path))
+        self.default = key == "$default"
+        self.method, self.path = ("ANY", "/{proxy+}") if self.default else key.split(" ", 1)
+        self.literal = -1 if self.default else len(re.sub(r"\{[^}]+\}", "", self.path))
         self.pattern = re.compile(
             "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path)) + "$")
 
     def match(self, path: str) -> dict[str, str] | None:
+        if self.default:
+            return {}
         m = self.pattern.match(path)
         return m.groupdict() if m else None
 
@@ -116,7 +121,7 @@ class LambdaEdge:
                      and "access-control-request-method" in headers)
         for route in self.routes:
             params = route.match(bare)
-            if params is not None and (route.method == method or preflight):
+            if params is not None and (route.method in (method, "ANY") or preflight):
                 break
         else:
             return API_GATEWAY_NOT_FOUND

@@ -122,17 +122,10 @@ TARGETS: dict[str, Callable[[pytest.FixtureRequest, Path], Target]] = {
 # ASGI app. Strict: once the API serves these, the marker must go.
 EDGE_DIVERGENCES = {
     "lambda-aws": {
-        "test_unknown_route_is_json_404":
-            "no $default route: API Gateway answers unmatched paths itself, "
-            "404 {\"message\": \"Not Found\"}",
-        "test_wrong_method_is_json_405":
-            "no $default route: API Gateway answers 404 for a method without a route",
         "test_openapi_document_describes_the_v1_api":
             "the OpenAPI document is served by the ASGI app only",
         "test_health_endpoint_answers":
             "GET /healthz is an operations route of the ASGI app; on AWS, /healthz is a code",
-        "test_head_redirects_without_counting_a_click":
-            "no HEAD /{code} route: API Gateway answers HEAD with 404",
     },
 }
 
