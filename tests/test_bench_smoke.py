@@ -27,5 +27,6 @@ def test_bench_smoke_runs_every_section_and_writes_the_json(tmp_path: Path) -> N
     results = json.loads(out.read_text())
     assert results.keys() >= KEYS
     assert results["consumer_exact"] is True
+    assert results["clicks_exact"] is True
     assert results["redirect_errors"] == 0
     assert "redirect req/s" in done.stdout
