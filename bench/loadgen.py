@@ -72,11 +72,13 @@ def tool_name() -> str:
 def run(
     base_url: str, paths: list[str], *, connections: int = 64, duration: float = 10.0,
     method: str = "GET", body: bytes | None = None, expect: int = 302,
-    threads: int = 2,
+    threads: int = 2, rate: float | None = None,
 ) -> Load:
-    if has_wrk():
+    """Keep ``connections`` busy for ``duration`` s, or offer a steady ``rate`` req/s
+    (always with the asyncio client: wrk has no rate limit)."""
+    if has_wrk() and rate is None:
         return _wrk(base_url, paths, connections, duration, method, body, threads)
-    coro = _client(base_url, paths, connections, duration, method, body, expect)
+    coro = _client(base_url, paths, connections, duration, method, body, expect, rate)
     try:
         import uvloop
     except ImportError:
@@ -106,7 +108,8 @@ def _wrk(base_url: str, paths: list[str], connections: int, duration: float, met
 
 
 async def _client(base_url: str, paths: list[str], connections: int, duration: float,
-                  method: str, body: bytes | None, expect: int) -> Load:
+                  method: str, body: bytes | None, expect: int, rate: float | None = None
+                  ) -> Load:
     host, _, port = base_url.split("://", 1)[1].rstrip("/").partition(":")
     head = (f"Host: {host}:{port}\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) "
             f"Firefox/124.0\r\n")
@@ -116,6 +119,8 @@ async def _client(base_url: str, paths: list[str], connections: int, duration: f
     latencies: list[float] = []
     counts = {"errors": 0, "bad": 0}
     stop_at = time.perf_counter() + duration
+    # With a rate, each connection sends on its own fixed schedule.
+    interval = connections / rate if rate else 0.0
 
     async def worker() -> None:
         try:
@@ -123,8 +128,12 @@ async def _client(base_url: str, paths: list[str], connections: int, duration: f
         except OSError:
             counts["errors"] += 1
             return
+        next_at = time.perf_counter() + random.random() * interval
         try:
             while time.perf_counter() < stop_at:
+                if interval:
+                    await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+                    next_at += interval
                 t0 = time.perf_counter()
                 writer.write(random.choice(requests))
                 status_line = await reader.readuntil(b"\r\n")
