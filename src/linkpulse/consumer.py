@@ -45,7 +45,7 @@ class Consumer:
         *,
         wait_seconds: float = 1.0,
         max_messages: int = 1000,
-        gather_seconds: float = 0.2,
+        gather_seconds: float = 0.05,
         housekeeping: Callable[[], object] | None = None,
         housekeeping_interval: float = 3600.0,
     ) -> None:
