@@ -20,10 +20,10 @@ app = typer.Typer(help="linkpulse: URL shortener with exact click analytics.",
 dlq_app = typer.Typer(help="Inspect and redrive the dead-letter queue.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 
-DbOpt = Annotated[Path | None, typer.Option(help="SQLite file [env LINKPULSE_DB]")]
-BackendOpt = Annotated[str | None, typer.Option(help="sqlite or aws [env LINKPULSE_BACKEND]")]
+DbOpt = Annotated[Path | None, typer.Option(help="SQLite file")]
+BackendOpt = Annotated[str | None, typer.Option(help="sqlite or aws")]
 EndpointOpt = Annotated[str | None, typer.Option(
-    help="AWS endpoint URL (moto, LocalStack) [env LINKPULSE_ENDPOINT_URL]")]
+    help="AWS endpoint URL (moto, LocalStack)")]
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -45,8 +45,8 @@ def _echo_json(payload: object) -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="bind address [env LINKPULSE_HOST]")] = None,
-    port: Annotated[int | None, typer.Option(help="port [env LINKPULSE_PORT]")] = None,
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
     db: DbOpt = None,
     workers: Annotated[int | None, typer.Option(help="HTTP worker processes")] = None,
     no_worker: Annotated[bool, typer.Option(
@@ -77,6 +77,11 @@ def serve(
     typer.echo(f"linkpulse {settings.backend} backend on http://{settings.host}:{settings.port}"
                f" ({settings.workers} worker(s), consumer "
                f"{'on' if consumer else 'off'})", err=True)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal; with
+    # these handlers in place that re-raise returns here so the consumer stops cleanly
+    # and the command exits 0.
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    signal.signal(signal.SIGINT, lambda *_: None)
     try:
         uvicorn.run(
             "linkpulse.web.app:create_app", factory=True, host=settings.host,

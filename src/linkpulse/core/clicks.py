@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 
 from linkpulse.core.errors import PoisonMessage
@@ -13,14 +14,34 @@ MAX_HEADER_CHARS = 512
 """User agents and referers longer than this are cut: they are labels, not payloads."""
 
 
-def new_click_id(now: float | None = None) -> str:
-    """32 hex characters: 48-bit milliseconds then 80 random bits.
+class _ClickIds:
+    """32 hex characters: 48-bit milliseconds then 80 random bits (ULID's layout, in hex).
 
-    Ids sort by time as strings (ULID's layout, in hex), so "most recent first" is an
-    index scan on the id alone.
+    Ids sort by time as strings, so "most recent first" is an index scan on the id alone.
+    Within one millisecond a process increments the random part instead of drawing a new
+    one (ULID's monotonic mode), so its clicks keep their order too.
     """
-    ms = int((time.time() if now is None else now) * 1000)
-    return f"{ms:012x}{os.urandom(10).hex()}"
+
+    _RANDOM_MAX = (1 << 80) - 1
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last_ms = -1
+        self._last_random = 0
+
+    def __call__(self, now: float | None = None) -> str:
+        ms = int((time.time() if now is None else now) * 1000)
+        with self._lock:
+            if ms == self._last_ms and self._last_random < self._RANDOM_MAX:
+                self._last_random += 1
+            else:
+                self._last_ms = ms
+                self._last_random = int.from_bytes(os.urandom(10)) >> 1
+            random = self._last_random
+        return f"{ms:012x}{random:020x}"
+
+
+new_click_id = _ClickIds()
 
 
 def anonymise_ip(ip: str | None) -> str:

@@ -15,7 +15,8 @@ ALIAS_MIN_LENGTH = 3
 # Paths the HTTP edge serves itself, or may serve later; never usable as an alias.
 RESERVED = frozenset(
     {
-        "shorten", "stats", "healthz", "health", "api", "static", "assets", "openapi.json",
+        "shorten", "stats", "healthz", "health", "api", "static", "assets", "openapi",
+        "openapi.json",
         "docs", "redoc", "dashboard", "admin", "login", "logout", "favicon.ico",
         "robots.txt", "index.html", "metrics", "dlq",
     }

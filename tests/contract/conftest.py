@@ -1,0 +1,53 @@
+"""The port contract suite runs unchanged against every backend registered here.
+
+A backend factory gets the pytest ``request`` (to pull in fixtures such as a local AWS
+emulator) and a temporary directory, and returns a :class:`Backend` whose queue has
+``max_receive_count`` 3 and a short default visibility timeout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from linkpulse.core.ports import AnalyticsStore, LinkStore
+
+MAX_RECEIVE_COUNT = 3
+VISIBILITY_TIMEOUT = 1.0
+
+
+@dataclass
+class Backend:
+    name: str
+    links: LinkStore
+    analytics: AnalyticsStore
+    queue: Any
+    """A ClickQueue that is also DeadLetters."""
+    closers: list[Callable[[], object]] = field(default_factory=list)
+
+
+def _sqlite(request: pytest.FixtureRequest, tmp: Path) -> Backend:
+    from linkpulse.backends.sqlite.analytics import SqliteAnalyticsStore
+    from linkpulse.backends.sqlite.links import SqliteLinkStore
+    from linkpulse.backends.sqlite.queue import SqliteQueue
+
+    links = SqliteLinkStore(tmp / "lp.db")
+    analytics = SqliteAnalyticsStore(tmp / "lp.db")
+    queue = SqliteQueue(tmp / "lp.queue.db", visibility_timeout=VISIBILITY_TIMEOUT,
+                        max_receive_count=MAX_RECEIVE_COUNT)
+    return Backend("sqlite", links, analytics, queue, [links.close, analytics.close, queue.close])
+
+
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Backend]] = {"sqlite": _sqlite}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    made = BACKENDS[request.param](request, tmp_path)
+    yield made
+    for close in made.closers:
+        close()

@@ -1,0 +1,121 @@
+"""HTTP-level scenarios run against every target registered here.
+
+A target is a way to put linkpulse behind HTTP: today the ASGI app served by a real
+``linkpulse serve`` on the SQLite backend. A target answers raw requests with a
+:class:`Reply` and, once clicks were sent, eventually shows them in stats: the scenarios
+only ever wait on that condition, never on a fixed delay.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+import pytest
+
+from tests.support import LiveServer, wait_for
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    """Lower-case names."""
+    body: bytes
+
+    def json(self) -> Any:
+        assert self.headers.get("content-type", "").startswith("application/json"), self
+        return json.loads(self.body)
+
+
+class Target(Protocol):
+    name: str
+    base_url: str
+
+    def request(self, method: str, path: str, *, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> Reply: ...
+
+    def close(self) -> None: ...
+
+
+class HttpTarget:
+    """Any linkpulse reachable over real HTTP."""
+
+    def __init__(self, name: str, base_url: str, closer: Callable[[], object]) -> None:
+        self.name = name
+        self.base_url = base_url
+        self._client = httpx.Client(base_url=base_url, follow_redirects=False, timeout=10)
+        self._closer = closer
+
+    def request(self, method: str, path: str, *, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> Reply:
+        r = self._client.request(method, path, content=body, headers=headers)
+        return Reply(r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.content)
+
+    def close(self) -> None:
+        self._client.close()
+        self._closer()
+
+
+def _asgi_sqlite(request: pytest.FixtureRequest, tmp: Path) -> Target:
+    server = LiveServer(tmp / "scenarios.db", visibility_timeout=2)
+    return HttpTarget("asgi-sqlite", server.base_url, server.stop)
+
+
+TARGETS: dict[str, Callable[[pytest.FixtureRequest, Path], Target]] = {
+    "asgi-sqlite": _asgi_sqlite,
+}
+
+
+@pytest.fixture(scope="module", params=sorted(TARGETS))
+def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[Target]:
+    made = TARGETS[request.param](request, tmp_path_factory.mktemp(request.param))
+    yield made
+    made.close()
+
+
+class Client:
+    """What the scenarios speak: the v1 API, over any target."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+
+    def request(self, method: str, path: str, *, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> Reply:
+        return self.target.request(method, path, body=body, headers=headers)
+
+    def shorten(self, url: str, **fields: Any) -> Reply:
+        return self.request("POST", "/shorten", body=json.dumps({"url": url, **fields}).encode(),
+                            headers={"content-type": "application/json"})
+
+    def new_code(self, url: str = "https://example.com/landing") -> str:
+        reply = self.shorten(url)
+        assert reply.status == 201, reply
+        return str(reply.json()["code"])
+
+    def follow(self, code: str, **headers: str) -> Reply:
+        return self.request("GET", f"/{code}", headers=headers)
+
+    def stats(self, code: str) -> Reply:
+        return self.request("GET", f"/stats/{code}")
+
+    def wait_for_clicks(self, code: str, n: int, timeout: float = 20.0) -> dict[str, Any]:
+        """Wait until stats show ``n`` clicks, then return those stats."""
+        def probe() -> dict[str, Any] | None:
+            stats = self.stats(code).json()
+            assert stats["total_clicks"] <= n, f"more clicks than sent: {stats['total_clicks']}"
+            return stats if stats["total_clicks"] == n else None
+
+        result: dict[str, Any] = wait_for(probe, timeout=timeout, interval=0.05,
+                                          message=f"{n} clicks on {code}")
+        return result
+
+
+@pytest.fixture
+def client(target: Target) -> Client:
+    return Client(target)

@@ -1,0 +1,50 @@
+"""In-memory fakes implementing the core's ports, for unit tests of the core only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from linkpulse.core.errors import CodeTaken
+from linkpulse.core.models import Analytics, Click, Link
+
+
+class FakeLinkStore:
+    def __init__(self) -> None:
+        self.links: dict[str, Link] = {}
+        self.gets = 0
+
+    def create_if_absent(self, link: Link) -> None:
+        if link.code in self.links:
+            raise CodeTaken(link.code)
+        self.links[link.code] = link
+
+    def get(self, code: str) -> Link | None:
+        self.gets += 1
+        return self.links.get(code)
+
+
+class FakeSender:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, body: str) -> None:
+        self.sent.append(body)
+
+
+class FakeAnalytics:
+    def __init__(self, fail: bool = False) -> None:
+        self.seen: dict[str, Click] = {}
+        self.fail = fail
+
+    def record(self, clicks: Sequence[Click]) -> int:
+        if self.fail:
+            raise RuntimeError("store down")
+        new = 0
+        for c in clicks:
+            if c.event.click_id not in self.seen:
+                self.seen[c.event.click_id] = c
+                new += 1
+        return new
+
+    def analytics(self, code: str, top: int = 5, recent: int = 10) -> Analytics:
+        return Analytics(total=sum(c.event.code == code for c in self.seen.values()))

@@ -1,0 +1,145 @@
+"""The use cases, over fakes of the ports."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from linkpulse.core import service
+from linkpulse.core.cache import CachedLinkStore
+from linkpulse.core.clicks import decode_event, encode_event, make_event
+from linkpulse.core.errors import (
+    AliasTaken,
+    CodeSpaceExhausted,
+    InvalidInput,
+    LinkExpired,
+    LinkNotFound,
+)
+from linkpulse.core.models import Link, Message
+from tests.unit.fakes import FakeAnalytics, FakeLinkStore, FakeSender
+
+NOW = 1_780_000_000.0
+
+
+def test_shorten_stores_a_link_under_a_fresh_code() -> None:
+    store = FakeLinkStore()
+    link = service.shorten(store, "https://example.com/", now=NOW)
+    assert store.links[link.code] == link
+    assert len(link.code) == 7
+    assert link.created_at == int(NOW)
+
+
+def test_shorten_retries_collisions_and_grows_the_code_when_crowded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    store = FakeLinkStore()
+    for ch in "abcdefghijklmnopqrstuvwxyz":
+        store.links[ch] = Link(ch, "https://taken/", "https://taken/", 0)
+    letters = itertools.cycle("abc")  # every 1-char attempt collides
+    from linkpulse.core import codes
+
+    real = codes.generate_code
+    monkeypatch.setattr(codes, "generate_code",
+                        lambda n: next(letters) if n == 1 else real(n))
+    link = service.shorten(store, "https://example.com/new", code_length=1)
+    assert len(link.code) == 2
+    assert store.links["a"].url == "https://taken/"
+
+
+def test_shorten_gives_up_after_a_bounded_number_of_collisions(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    store = FakeLinkStore()
+    store.links["same"] = Link("same", "https://taken/", "https://taken/", 0)
+    from linkpulse.core import codes
+
+    monkeypatch.setattr(codes, "generate_code", lambda n: "same")
+    with pytest.raises(CodeSpaceExhausted):
+        service.shorten(store, "https://example.com/")
+    assert len(store.links) == 1
+
+
+def test_taken_alias_is_reported_and_keeps_its_link() -> None:
+    store = FakeLinkStore()
+    service.shorten(store, "https://first.example/", alias="promo")
+    with pytest.raises(AliasTaken):
+        service.shorten(store, "https://second.example/", alias="promo")
+    assert store.links["promo"].url == "https://first.example/"
+
+
+def test_resolve_refuses_impossible_codes_without_touching_the_store() -> None:
+    store = FakeLinkStore()
+    for code in ("", "a" * 33, "../etc", "a b"):
+        with pytest.raises(LinkNotFound):
+            service.resolve(store, code)
+    assert store.gets == 0
+
+
+def test_expired_link_does_not_resolve() -> None:
+    store = FakeLinkStore()
+    link = service.shorten(store, "https://e.example/", expires_at=NOW + 60, now=NOW)
+    assert service.resolve(store, link.code, now=NOW + 59) == link
+    with pytest.raises(LinkExpired):
+        service.resolve(store, link.code, now=NOW + 60)
+
+
+@pytest.mark.parametrize("expiry", [NOW - 1, NOW, "1", True, NOW + 200 * 365 * 86400])
+def test_bad_expiry_is_refused(expiry: object) -> None:
+    with pytest.raises(InvalidInput):
+        service.shorten(FakeLinkStore(), "https://e.example/", expires_at=expiry, now=NOW)
+
+
+def test_record_click_queues_an_anonymised_event() -> None:
+    sender = FakeSender()
+    service.record_click(sender, "abc", "UA", "https://ref/", "192.0.2.44")
+    event = decode_event(sender.sent[0])
+    assert (event.code, event.user_agent, event.referer, event.ip) == (
+        "abc", "UA", "https://ref/", "192.0.2.0")
+
+
+def test_record_click_never_fails_the_redirect() -> None:
+    class Broken:
+        def send(self, body: str) -> None:
+            raise OSError("disk full")
+
+    event = service.record_click(Broken(), "abc", None, None, None)
+    assert event.code == "abc"
+
+
+def _message(body: str, n: int) -> Message:
+    return Message(str(n), body, f"r{n}", 1, NOW)
+
+
+def test_process_batch_fails_only_the_poison_message() -> None:
+    good = [_message(encode_event(make_event("c", "UA", "", "1.2.3.4")), i) for i in range(9)]
+    poison = _message("{oops", 99)
+    analytics = FakeAnalytics()
+    result = service.process_batch(analytics, [*good[:4], poison, *good[4:]])
+    assert result.failed == (poison,)
+    assert result.succeeded == tuple(good)
+    assert result.recorded == 9
+
+
+def test_process_batch_fails_everything_when_the_store_fails() -> None:
+    batch = [_message(encode_event(make_event("c", "UA", "", "")), i) for i in range(3)]
+    result = service.process_batch(FakeAnalytics(fail=True), batch)
+    assert result.succeeded == ()
+    assert result.failed == tuple(batch)
+
+
+def test_redelivered_batch_records_nothing_new() -> None:
+    batch = [_message(encode_event(make_event("c", "UA", "", "")), i) for i in range(3)]
+    analytics = FakeAnalytics()
+    assert service.process_batch(analytics, batch).recorded == 3
+    assert service.process_batch(analytics, batch).recorded == 0
+
+
+def test_cache_serves_repeat_reads_and_never_caches_misses() -> None:
+    inner = FakeLinkStore()
+    cached = CachedLinkStore(inner, max_entries=2)
+    assert cached.get("x") is None
+    link = Link("x", "https://x/", "https://x/", 0)
+    cached.create_if_absent(link)
+    assert cached.get("x") == link  # the miss was not remembered
+    gets = inner.gets
+    assert cached.get("x") == link
+    assert inner.gets == gets
