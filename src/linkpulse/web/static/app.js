@@ -42,8 +42,8 @@ onRequest((event) => {
   const ms = event.ms < 10 ? event.ms.toFixed(1) : String(Math.round(event.ms));
   body.prepend(h("tr", { "data-kind": event.kind },
     h("td", { class: "mono" }, fmtTime(event.at)),
-    h("td", { class: "mono" }, event.method),
-    h("td", { class: "mono break" }, event.path),
+    h("td", { class: "mono req" }, h("span", { class: "method" }, event.method), " ",
+      event.path),
     h("td", { class: `num mono ${statusClass(event.status)}` }, String(event.status)),
     h("td", { class: "num mono" }, ms)));
   while (body.rows.length > LOG_LIMIT) body.deleteRow(-1);
@@ -69,7 +69,7 @@ async function checkHealth() {
     badge.textContent = `${result.data.backend ?? "?"} backend · v${result.data.version ?? "?"}`;
     const aws = result.data.backend === "aws";
     pipeline.label("store", aws ? "DynamoDB" : "SQLite");
-    pipeline.label("consumer", aws ? "Lambda · ≤ 10/batch" : "batches ≤ 10");
+    if (aws) pipeline.label("consumer", "Lambda");
   } else {
     badge.dataset.state = "error";
     badge.textContent = "API unreachable";
@@ -117,7 +117,8 @@ async function refreshQueue() {
     state.queue = result.data;
     const { visible, in_flight: inFlight, dead_letters: dead } = result.data;
     $("kpi-queue").textContent = fmtInt(visible + inFlight);
-    pipeline.label("queue", `${visible} visible · ${inFlight} in flight`);
+    pipeline.label("queue", `${visible} waiting`);
+    pipeline.label("consumer", `${inFlight} in flight`);
     pipeline.label("dlq", `${dead} message${dead === 1 ? "" : "s"}`);
     pipeline.warn("dlq", dead > 0);
     return result.data;
@@ -128,8 +129,8 @@ async function refreshQueue() {
     state.queue = null;
     $("kpi-queue").textContent = "n/a";
     $("kpi-queue").title = "This API does not report its queue depth";
-    pipeline.label("queue", "depth not reported");
-    pipeline.label("dlq", "see CloudWatch");
+    pipeline.label("queue", "SQS");
+    pipeline.label("dlq", "SQS DLQ");
   }
   return null;
 }

@@ -14,7 +14,8 @@ function countsTable(table, rows, { header, label, empty = "No clicks yet" }) {
   for (const row of rows) {
     const [text, muted] = label(row);
     const cell = h("td", { class: muted ? "label muted" : "label" },
-      h("span", { class: "meter", "aria-hidden": "true" }), h("span", { class: "text" }, text));
+      h("span", { class: "meter", "aria-hidden": "true" }),
+      h("span", { class: "text", title: text }, text));
     cell.firstChild.style.setProperty("--pct", `${(100 * (Number(row.count) || 0)) / max}%`);
     body.append(h("tr", {}, cell, h("td", { class: "num" }, fmtInt(Number(row.count)))));
   }
@@ -36,7 +37,7 @@ function recentTable(table, clicks) {
     const cells = [
       h("time", { datetime: new Date(click.timestamp * 1000).toISOString() },
         fmtDateTime(click.timestamp)),
-      click.browser, click.os, click.device,
+      click.browser ?? "–", click.os ?? "–", click.device ?? "–",
       h("span", { class: click.is_bot ? "tag bot" : "tag human" }, click.is_bot ? "bot" : "no"),
       click.referer ? click.referer : h("span", { class: "muted" }, "(direct)"),
       click.user_agent ? click.user_agent : h("span", { class: "muted" }, "(none)"),
@@ -46,7 +47,7 @@ function recentTable(table, clicks) {
       ...cells.map((content, i) => h("td", {
         "data-label": RECENT_COLUMNS[i],
         class: i === 5 || i === 6 ? "clip" : null,
-        title: i === 5 || i === 6 ? content.textContent ?? String(content) : null,
+        title: typeof content === "string" ? content : content.textContent,
       }, content))));
   }
   setChildren(table, head, body);
