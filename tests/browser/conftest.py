@@ -148,9 +148,11 @@ def api(server: LiveServer) -> Iterator[Api]:
 class Tab:
     """One browser context and page, with everything it does recorded."""
 
-    def __init__(self, browser: Browser, base_url: str, viewport: dict[str, int]) -> None:
+    def __init__(self, browser: Browser, base_url: str, viewport: dict[str, int],
+                 color_scheme: str = "light") -> None:
         self.base_url = base_url
-        self.context = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+        self.context = browser.new_context(
+            viewport=viewport, color_scheme=color_scheme)  # type: ignore[arg-type]
         self.requests: list[str] = []
         self.console_errors: list[str] = []
         self.dialogs: list[str] = []
@@ -209,8 +211,8 @@ def open_tab(browser: Browser, server: LiveServer) -> Iterator[Callable[..., Tab
     """Open tabs (``open_tab(viewport=NARROW)``); each is checked clean when the test ends."""
     tabs: list[Tab] = []
 
-    def make(viewport: dict[str, int] | None = None) -> Tab:
-        tab = Tab(browser, server.base_url, viewport or WIDE)
+    def make(viewport: dict[str, int] | None = None, color_scheme: str = "light") -> Tab:
+        tab = Tab(browser, server.base_url, viewport or WIDE, color_scheme)
         tabs.append(tab)
         return tab
 

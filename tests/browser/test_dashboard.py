@@ -6,6 +6,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,8 @@ if not os.environ.get("CI"):
 from playwright.sync_api import expect
 
 from tests.browser.conftest import NARROW, WIDE, Api, Tab, Trap
+
+CONTRAST_CHECK = (Path(__file__).parent / "contrast.js").read_text()
 
 pytestmark = pytest.mark.browser
 
@@ -215,3 +218,23 @@ def test_api_base_setting_talks_to_another_origin_and_persists(tab: Tab, trap: T
     page.locator("#settings summary").click()
     page.get_by_role("button", name="Use this server").click()
     expect(page.locator("#api-base-label")).to_have_text("this server")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_has_readable_contrast(open_tab: Callable[..., Tab], api: Api, trap: Trap,
+                                    scheme: str) -> None:
+    """Every visible text, in light and dark mode, meets WCAG AA contrast (4.5:1; 3:1 large)."""
+    link = api.shorten(f"{trap.url}/contrast")
+    api.click(link["code"], user_agent="curl/8.0")
+    api.click(link["code"], user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64) "
+              "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36")
+    api.wait_for_clicks(link["code"], 2)
+    tab = open_tab(color_scheme=scheme)
+    page = tab.open(f"/?code={link['code']}")
+    expect(page.locator("#kpi-total")).to_have_text("2")
+    page.get_by_label("Long URL").fill("not a url")
+    page.get_by_role("button", name="Shorten").click()  # an error message, in its colour
+    expect(page.locator("#shorten-msg")).to_have_attribute("data-kind", "error")
+    expect(page.locator("#pipeline .lit")).to_have_count(0, timeout=5000)
+    assert page.evaluate(CONTRAST_CHECK) == []
+    tab.screenshot(f"contrast-{scheme}")

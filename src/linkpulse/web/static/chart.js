@@ -42,11 +42,13 @@ export function dayRange(clicksByDay, now = Date.now()) {
   return days;
 }
 
+/** The smallest round number >= value whose half is a whole number (the middle tick). */
 function niceMax(value) {
   if (value <= 4) return 4;
   const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) {
-    if (step * magnitude >= value) return step * magnitude;
+  for (const step of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
+    const candidate = Math.round(step * magnitude);
+    if (candidate >= value && candidate % 2 === 0) return candidate;
   }
   return 10 * magnitude;
 }
@@ -74,7 +76,7 @@ export function renderChart(figure, clicksByDay) {
     svg.append(
       s("line", { class: "grid", x1: pad.left, x2: width - pad.right, y1: y(tick), y2: y(tick) }),
       s("text", { class: "axis", x: pad.left - 6, y: y(tick) + 4, "text-anchor": "end" },
-        Number.isInteger(tick) ? String(tick) : tick.toFixed(1)),
+        String(tick)),
     );
   }
   const labelEvery = Math.ceil(days.length / Math.max(2, Math.floor(plotW / 56)));
