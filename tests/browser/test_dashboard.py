@@ -168,6 +168,17 @@ def test_layout_has_no_horizontal_overflow(open_tab: Callable[..., Tab], api: Ap
     tab.screenshot(f"dashboard-{viewport['width']}")
 
 
+def test_every_control_has_a_label(tab: Tab) -> None:
+    page = tab.open()
+    page.locator("#settings summary").click()
+    unlabelled = page.evaluate("""() => [...document.querySelectorAll(
+            'input, select, textarea, button, a[href], summary')]
+        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                     && !e.textContent.trim())
+        .map(e => e.outerHTML.slice(0, 80))""")
+    assert unlabelled == []
+
+
 def test_keyboard_alone_can_shorten_and_generate_clicks(tab: Tab, trap: Trap) -> None:
     page = tab.open()
     focused = lambda: page.evaluate("document.activeElement && document.activeElement.id")  # noqa: E731

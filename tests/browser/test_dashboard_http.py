@@ -96,3 +96,19 @@ def test_stylesheet_loads_nothing_from_elsewhere() -> None:
     assert "@import" not in css
     assert not re.search(r"url\(\s*[\"']?(https?:)?//", css)
     assert "@font-face" not in css, "system fonts only"
+
+
+def test_redirect_answers_only_the_origins_allowed(tmp_path: Path) -> None:
+    live = LiveServer(tmp_path / "origins.db", cors_origins="http://dash.test,http://b.test")
+    try:
+        with httpx.Client(base_url=live.base_url, timeout=10) as client:
+            code = client.post("/shorten", json={"url": "https://example.com/o"}).json()["code"]
+            allowed = client.get(f"/{code}", headers={"origin": "http://dash.test"})
+            assert allowed.status_code == 302
+            assert allowed.headers["access-control-allow-origin"] == "http://dash.test"
+            assert "origin" in allowed.headers["vary"].lower()
+            other = client.get(f"/{code}", headers={"origin": "http://evil.test"})
+            assert other.status_code == 302
+            assert "access-control-allow-origin" not in other.headers
+    finally:
+        live.stop()
