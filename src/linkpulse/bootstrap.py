@@ -66,7 +66,7 @@ def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
     )
     closers: list[Any] = [store.close, analytics.close, queue.close]
     sender: ClickSender = queue
-    if buffered:
+    if buffered and settings.click_flush_ms > 0:
         buf = BufferedSender(queue, settings.click_flush_ms / 1000,
                              max_buffered=settings.click_buffer_max)
         sender = buf

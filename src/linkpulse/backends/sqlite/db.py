@@ -23,6 +23,9 @@ class Database:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # SQLite allows one writer per file. Threads of this process queue for it on a
+        # lock instead of in SQLite's busy handler, which sleeps up to 100 ms per retry.
+        self._write_lock = threading.Lock()
         self.connection().executescript(schema)
 
     def connection(self) -> sqlite3.Connection:
@@ -52,8 +55,15 @@ class Database:
         never fails half-way with SQLITE_BUSY.
         """
         conn = self.connection()
+        if not immediate:
+            yield from self._run(conn, "BEGIN")
+            return
+        with self._write_lock:
+            yield from self._run(conn, "BEGIN IMMEDIATE")
+
+    def _run(self, conn: sqlite3.Connection, begin: str) -> Iterator[sqlite3.Connection]:
         try:
-            conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            conn.execute(begin)
         except sqlite3.OperationalError as exc:
             raise BackendUnavailable(f"{self.path} is busy: {exc}") from exc
         try:

@@ -1,0 +1,98 @@
+# HTTP API (v2) in front of Lambda functions: one proxy integration per route, payload
+# format 2.0, CORS answered by API Gateway, an auto-deployed $default stage with JSON
+# access logs, and invoke permissions limited to this API's routes.
+
+resource "aws_apigatewayv2_api" "this" {
+  name          = var.name
+  description   = var.description
+  protocol_type = "HTTP"
+
+  cors_configuration {
+    allow_origins  = var.cors_allow_origins
+    allow_methods  = var.cors_allow_methods
+    allow_headers  = var.cors_allow_headers
+    expose_headers = var.cors_expose_headers
+    max_age        = var.cors_max_age
+  }
+
+  tags = var.tags
+}
+
+resource "aws_apigatewayv2_integration" "this" {
+  for_each = var.routes
+
+  api_id                 = aws_apigatewayv2_api.this.id
+  integration_type       = "AWS_PROXY"
+  integration_method     = "POST"
+  integration_uri        = each.value.invoke_arn
+  payload_format_version = "2.0"
+  timeout_milliseconds   = var.integration_timeout_milliseconds
+}
+
+resource "aws_apigatewayv2_route" "this" {
+  #checkov:skip=CKV_AWS_309:The v1 public API is unauthenticated by contract (anyone may shorten, follow and read stats); abuse is bounded by stage throttling and input limits.
+  for_each = var.routes
+
+  api_id    = aws_apigatewayv2_api.this.id
+  route_key = each.key
+  target    = "integrations/${aws_apigatewayv2_integration.this[each.key].id}"
+}
+
+resource "aws_cloudwatch_log_group" "access" {
+  #checkov:skip=CKV_AWS_338:Retention is a variable (default 30 days): access logs hold client IPs; keeping them a year contradicts data minimisation, and analytics live in DynamoDB, not in logs.
+  name              = "/aws/apigateway/${var.name}/access"
+  retention_in_days = var.access_log_retention_in_days
+  kms_key_id        = var.access_log_kms_key_arn
+
+  tags = var.tags
+}
+
+resource "aws_apigatewayv2_stage" "this" {
+  api_id      = aws_apigatewayv2_api.this.id
+  name        = "$default"
+  auto_deploy = true
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.access.arn
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      requestTime        = "$context.requestTimeEpoch"
+      sourceIp           = "$context.identity.sourceIp"
+      httpMethod         = "$context.httpMethod"
+      routeKey           = "$context.routeKey"
+      path               = "$context.path"
+      status             = "$context.status"
+      protocol           = "$context.protocol"
+      responseLength     = "$context.responseLength"
+      responseLatency    = "$context.responseLatency"
+      integrationStatus  = "$context.integrationStatus"
+      integrationLatency = "$context.integrationLatency"
+      integrationError   = "$context.integrationErrorMessage"
+      errorMessage       = "$context.error.message"
+    })
+  }
+
+  default_route_settings {
+    throttling_burst_limit = var.throttling_burst_limit
+    throttling_rate_limit  = var.throttling_rate_limit
+  }
+
+  tags = var.tags
+}
+
+# Each function may be invoked by this API only, on its own route (method + path, with
+# path parameters as wildcards), from any stage.
+resource "aws_lambda_permission" "this" {
+  for_each = var.routes
+
+  statement_id  = "AllowApiGateway-${trim(replace(each.key, "/[^A-Za-z0-9]+/", "-"), "-")}"
+  action        = "lambda:InvokeFunction"
+  function_name = each.value.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn = format(
+    "%s/*/%s%s",
+    aws_apigatewayv2_api.this.execution_arn,
+    split(" ", each.key)[0],
+    replace(split(" ", each.key)[1], "/\\{[^}]+\\}/", "*"),
+  )
+}

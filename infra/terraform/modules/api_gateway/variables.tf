@@ -1,0 +1,99 @@
+variable "name" {
+  description = "Name of the HTTP API."
+  type        = string
+}
+
+variable "description" {
+  description = "Description of the HTTP API."
+  type        = string
+  default     = ""
+}
+
+variable "routes" {
+  description = "Routes keyed by route key (\"METHOD /path\", e.g. \"GET /{code}\"), each proxied to a Lambda function."
+  type = map(object({
+    function_name = string
+    invoke_arn    = string
+  }))
+
+  validation {
+    condition     = alltrue([for key in keys(var.routes) : can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /", key))])
+    error_message = "Every route key must look like \"METHOD /path\"."
+  }
+}
+
+variable "integration_timeout_milliseconds" {
+  description = "How long API Gateway waits for a function, in milliseconds (HTTP API maximum 30000)."
+  type        = number
+  default     = 10000
+
+  validation {
+    condition     = var.integration_timeout_milliseconds >= 50 && var.integration_timeout_milliseconds <= 30000
+    error_message = "integration_timeout_milliseconds must be 50-30000."
+  }
+}
+
+variable "cors_allow_origins" {
+  description = "Origins allowed to call the API from a browser."
+  type        = list(string)
+  default     = ["*"]
+}
+
+variable "cors_allow_methods" {
+  description = "HTTP methods allowed in cross-origin calls."
+  type        = list(string)
+  default     = ["GET", "POST", "OPTIONS"]
+}
+
+variable "cors_allow_headers" {
+  description = "Request headers allowed in cross-origin calls."
+  type        = list(string)
+  default     = ["content-type"]
+}
+
+variable "cors_expose_headers" {
+  description = "Response headers a browser script may read."
+  type        = list(string)
+  default     = ["location"]
+}
+
+variable "cors_max_age" {
+  description = "Seconds a browser may cache a preflight answer."
+  type        = number
+  default     = 3600
+}
+
+variable "throttling_burst_limit" {
+  description = "Burst limit of every route on the $default stage (requests)."
+  type        = number
+  default     = 500
+}
+
+variable "throttling_rate_limit" {
+  description = "Steady-state limit of every route on the $default stage (requests per second)."
+  type        = number
+  default     = 1000
+}
+
+variable "access_log_retention_in_days" {
+  description = "Days the access log group keeps events (one of the CloudWatch Logs retention values)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.access_log_retention_in_days)
+    error_message = "access_log_retention_in_days must be a CloudWatch Logs retention value; 0 (never expire) is not allowed."
+  }
+}
+
+variable "access_log_kms_key_arn" {
+  description = "KMS key that encrypts the access log group; null uses CloudWatch Logs' own encryption."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags for every resource of this module."
+  type        = map(string)
+  default     = {}
+}

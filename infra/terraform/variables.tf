@@ -1,0 +1,227 @@
+variable "name" {
+  description = "Prefix of every resource name (functions are \"<name>-shortener\", ...; the API and KMS alias are \"<name>\")."
+  type        = string
+  default     = "linkpulse"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,39}$", var.name))
+    error_message = "name must be 1-40 lowercase letters, digits or dashes, starting with a letter."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
+}
+
+variable "artifact_path" {
+  description = "Path of the deployment zip built by `linkpulse package --output dist/linkpulse-lambda.zip`, relative to the directory terraform runs in."
+  type        = string
+  default     = "../../dist/linkpulse-lambda.zip"
+}
+
+variable "lambda_runtime" {
+  description = "Lambda runtime of all functions."
+  type        = string
+  default     = "python3.12"
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set of all functions (x86_64 or arm64); must match the wheels bundled in the artifact."
+  type        = string
+  default     = "x86_64"
+}
+
+variable "lambda_tracing_mode" {
+  description = "X-Ray tracing of all functions: Active records ~every request at low traffic (about $5 per million traces beyond the free 100k), PassThrough records none (HTTP APIs start no traces)."
+  type        = string
+  default     = "Active"
+}
+
+variable "api_memory_size" {
+  description = "Memory (MB) of the request-path functions: shortener, redirect, stats."
+  type        = number
+  default     = 256
+}
+
+variable "api_timeout" {
+  description = "Timeout (s) of the request-path functions; API Gateway gives up after 10 s anyway."
+  type        = number
+  default     = 10
+}
+
+variable "analytics_memory_size" {
+  description = "Memory (MB) of the analytics (queue consumer) function."
+  type        = number
+  default     = 256
+}
+
+variable "analytics_timeout" {
+  description = "Timeout (s) of the analytics function; the queue's visibility timeout must be at least 6x this."
+  type        = number
+  default     = 30
+}
+
+variable "analytics_batch_size" {
+  description = "Messages per analytics invocation (SQS event source mapping batch size)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.analytics_batch_size >= 1 && var.analytics_batch_size <= 10
+    error_message = "analytics_batch_size must be 1-10 (one consumer batch, as in the embedded queue)."
+  }
+}
+
+variable "analytics_batching_window_seconds" {
+  description = "Seconds the event source mapping may wait to fill a batch (fewer, fuller invocations vs. fresher stats)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.analytics_batching_window_seconds >= 0 && var.analytics_batching_window_seconds <= 300
+    error_message = "analytics_batching_window_seconds must be 0-300."
+  }
+}
+
+variable "analytics_maximum_concurrency" {
+  description = "Most concurrent analytics invocations the event source mapping starts (2-1000); caps DynamoDB write bursts."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.analytics_maximum_concurrency >= 2 && var.analytics_maximum_concurrency <= 1000
+    error_message = "analytics_maximum_concurrency must be 2-1000."
+  }
+}
+
+variable "analytics_reserved_concurrent_executions" {
+  description = "Concurrency reserved for the analytics function; -1 for none (new accounts with a limit of 10 cannot reserve any)."
+  type        = number
+  default     = -1
+}
+
+variable "links_table_name" {
+  description = "Name of the DynamoDB links table."
+  type        = string
+  default     = "linkpulse-links"
+}
+
+variable "clicks_table_name" {
+  description = "Name of the DynamoDB click analytics table."
+  type        = string
+  default     = "linkpulse-clicks"
+}
+
+variable "point_in_time_recovery_enabled" {
+  description = "Enable point-in-time recovery on both tables."
+  type        = bool
+  default     = true
+}
+
+variable "deletion_protection_enabled" {
+  description = "Protect both tables from deletion (turn off before terraform destroy)."
+  type        = bool
+  default     = false
+}
+
+variable "click_retention_days" {
+  description = "Days raw click rows are kept (DynamoDB TTL); they are the deduplication keys, so they must outlive queue + DLQ retention."
+  type        = number
+  default     = 90
+}
+
+variable "queue_name" {
+  description = "Name of the SQS click queue."
+  type        = string
+  default     = "linkpulse-clicks"
+}
+
+variable "queue_visibility_timeout_seconds" {
+  description = "Visibility timeout (s) of the click queue; must be at least 6 x analytics_timeout."
+  type        = number
+  default     = 180
+}
+
+variable "queue_message_retention_seconds" {
+  description = "Seconds the click queue keeps an unprocessed click (default 4 days)."
+  type        = number
+  default     = 345600
+}
+
+variable "dlq_name" {
+  description = "Name of the dead-letter queue."
+  type        = string
+  default     = "linkpulse-clicks-dlq"
+}
+
+variable "dlq_max_receive_count" {
+  description = "Receives after which a click moves to the dead-letter queue."
+  type        = number
+  default     = 3
+}
+
+variable "dlq_message_retention_seconds" {
+  description = "Seconds the dead-letter queue keeps a click (default 14 days, the SQS maximum)."
+  type        = number
+  default     = 1209600
+}
+
+variable "alarm_sns_topic_arn" {
+  description = "SNS topic notified when the dead-letter queue holds messages; null for an alarm without notification."
+  type        = string
+  default     = null
+}
+
+variable "cors_allow_origins" {
+  description = "Origins allowed to call the API from a browser."
+  type        = list(string)
+  default     = ["*"]
+}
+
+variable "base_url" {
+  description = "Public base of short URLs (e.g. https://lp.example behind a custom domain); empty = the API's own URL, taken from each request."
+  type        = string
+  default     = ""
+}
+
+variable "api_throttling_burst_limit" {
+  description = "Burst limit (requests) of every API route."
+  type        = number
+  default     = 500
+}
+
+variable "api_throttling_rate_limit" {
+  description = "Steady-state limit (requests per second) of every API route."
+  type        = number
+  default     = 1000
+}
+
+variable "log_level" {
+  description = "Log level of the functions (POWERTOOLS_LOG_LEVEL)."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL."
+  }
+}
+
+variable "cloudwatch_logs_retention_in_days" {
+  description = "Days every log group (functions and API access logs) keeps events."
+  type        = number
+  default     = 30
+}
+
+variable "kms_key_deletion_window_in_days" {
+  description = "Days a scheduled deletion of the stack's KMS key waits (7-30) before the key and everything it encrypts become unreadable."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.kms_key_deletion_window_in_days >= 7 && var.kms_key_deletion_window_in_days <= 30
+    error_message = "kms_key_deletion_window_in_days must be 7-30."
+  }
+}
