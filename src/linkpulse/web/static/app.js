@@ -264,6 +264,7 @@ async function generateClicks() {
   button.disabled = true;
   const drain = $("drain");
   const before = state.stats?.total_clicks ?? 0;
+  drain.setAttribute("aria-busy", "true"); // announce the outcome, not every poll
   drain.textContent = `Sending ${CLICKS_PER_RUN} clicks…`;
   const started = performance.now();
   const results = await Promise.all(Array.from({ length: CLICKS_PER_RUN }, () =>
@@ -296,6 +297,7 @@ async function generateClicks() {
   if (performance.now() >= deadline) {
     drain.textContent += " Still waiting: is a consumer running?";
   }
+  drain.setAttribute("aria-busy", "false");
   state.generating = false;
   button.disabled = !state.stats;
 }

@@ -28,7 +28,7 @@ const EDGES = [
     label: "receive", lx: mid(1) + 6, ly: (ROW[1] + H + ROW[2]) / 2 + 4 },
   { id: "consumer-agg", d: `M${COL[1]} ${ROW[2] + H / 2}H${COL[0] + W}` },
   { id: "api-agg", d: `M${COL[1] + 14} ${ROW[0] + H}V${ROW[0] + H + 22}H${mid(0)}V${ROW[2]}`,
-    label: "stats read", lx: mid(0) - 40, ly: ROW[0] + H + 42 },
+    label: "stats read", lx: mid(0) + 6, ly: ROW[0] + H + 44 },
 ];
 
 /** Which nodes and edges each kind of request lights up. */
