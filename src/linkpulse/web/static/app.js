@@ -185,7 +185,8 @@ async function selectCode(code) {
 
 $("load-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const code = $("code").value.trim().replace(/^.*\//, "");
+  // A pasted short link works too: keep what follows the last slash.
+  const code = $("code").value.trim().replace(/[?#].*$/, "").replace(/^.*\//, "");
   if (!code) {
     setMessage("load-msg", "Enter a short code (or a short link).", "error");
     $("code").focus();
