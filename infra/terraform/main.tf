@@ -324,6 +324,17 @@ module "api_gateway" {
       function_name = module.redirect.function_name
       invoke_arn    = module.redirect.invoke_arn
     }
+    # HEAD answers like GET without counting a click.
+    "HEAD /{code}" = {
+      function_name = module.redirect.function_name
+      invoke_arn    = module.redirect.invoke_arn
+    }
+    # Everything no other route matches (unknown paths, wrong methods) gets the same
+    # JSON 404/405 as the embedded server, from the redirect function's resolver.
+    "$default" = {
+      function_name = module.redirect.function_name
+      invoke_arn    = module.redirect.invoke_arn
+    }
     "GET /stats/{code}" = {
       function_name = module.stats.function_name
       invoke_arn    = module.stats.invoke_arn

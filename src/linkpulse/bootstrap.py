@@ -40,9 +40,9 @@ class Components:
 
 def build(settings: Settings, *, buffered: bool = True) -> Components:
     if settings.backend == "aws":
-        from linkpulse.backends import aws  # type: ignore[attr-defined]
+        from linkpulse.backends import aws
 
-        return aws.build(settings)  # type: ignore[no-any-return]
+        return aws.build(settings, buffered=buffered)
     return _build_sqlite(settings, buffered=buffered)
 
 

@@ -8,11 +8,14 @@ import os
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from linkpulse import bootstrap
+
+if TYPE_CHECKING:
+    from linkpulse.consumer import Consumer
 from linkpulse.settings import Settings, SettingsError
 
 app = typer.Typer(help="linkpulse: URL shortener with exact click analytics.",
@@ -24,6 +27,8 @@ DbOpt = Annotated[Path | None, typer.Option(help="SQLite file")]
 BackendOpt = Annotated[str | None, typer.Option(help="sqlite or aws")]
 EndpointOpt = Annotated[str | None, typer.Option(
     help="AWS endpoint URL (moto, LocalStack)")]
+CreateOpt = Annotated[bool, typer.Option(
+    "--create-resources", help="aws backend: create missing tables and queues first")]
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -43,6 +48,32 @@ def _echo_json(payload: object) -> None:
     typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
+def _create_resources(settings: Settings) -> None:
+    if settings.backend != "aws":
+        return
+    from linkpulse.backends.aws.clients import make_client
+    from linkpulse.backends.aws.resources import create_resources
+
+    endpoint, region = settings.endpoint_url, settings.region
+    create_resources(settings, make_client("dynamodb", endpoint, region),
+                     make_client("sqs", endpoint, region))
+
+
+def _consumer(components: bootstrap.Components) -> Consumer:
+    """The click consumer; on the aws backend it feeds the analytics Lambda handler with
+    SQS events, exactly as the event source mapping does."""
+    from linkpulse.consumer import Consumer
+
+    settings = components.settings
+    options: dict[str, Any] = {"wait_seconds": settings.poll_wait_seconds,
+                               "housekeeping": components.housekeeping}
+    if settings.backend == "aws":
+        from linkpulse.aws_lambda.local import batch_handler
+
+        return Consumer(components.queue, batch_handler(components), **options)
+    return Consumer.for_analytics(components.queue, components.analytics, **options)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
@@ -54,6 +85,7 @@ def serve(
     backend: BackendOpt = None,
     endpoint_url: EndpointOpt = None,
     base_url: Annotated[str | None, typer.Option(help="public base of short URLs")] = None,
+    create_resources: CreateOpt = False,
 ) -> None:
     """Serve the API, the redirects and the dashboard (and consume clicks)."""
     import uvicorn
@@ -62,18 +94,14 @@ def serve(
                          endpoint_url=endpoint_url, base_url=base_url,
                          run_worker=False if no_worker else None)
     _logging(settings.log_level)
+    if create_resources:
+        _create_resources(settings)
     os.environ.update(settings.to_env())  # worker processes rebuild the same settings
     consumer = None
     consumer_components = None
     if settings.run_worker:
-        from linkpulse.consumer import Consumer
-
         consumer_components = bootstrap.build(settings, buffered=False)
-        consumer = Consumer.for_analytics(
-            consumer_components.queue, consumer_components.analytics,
-            wait_seconds=settings.poll_wait_seconds,
-            housekeeping=consumer_components.housekeeping,
-        ).start()
+        consumer = _consumer(consumer_components).start()
     typer.echo(f"linkpulse {settings.backend} backend on http://{settings.host}:{settings.port}"
                f" ({settings.workers} worker(s), consumer "
                f"{'on' if consumer else 'off'})", err=True)
@@ -96,17 +124,15 @@ def serve(
 
 
 @app.command()
-def worker(db: DbOpt = None, backend: BackendOpt = None, endpoint_url: EndpointOpt = None
-           ) -> None:
+def worker(db: DbOpt = None, backend: BackendOpt = None, endpoint_url: EndpointOpt = None,
+           create_resources: CreateOpt = False) -> None:
     """Consume click events until interrupted (SIGINT/SIGTERM finish the batch in hand)."""
-    from linkpulse.consumer import Consumer
-
     settings = _settings(db=db, backend=backend, endpoint_url=endpoint_url)
     _logging(settings.log_level)
+    if create_resources:
+        _create_resources(settings)
     components = bootstrap.build(settings, buffered=False)
-    consumer = Consumer.for_analytics(components.queue, components.analytics,
-                                      wait_seconds=settings.poll_wait_seconds,
-                                      housekeeping=components.housekeeping)
+    consumer = _consumer(components)
     stopping = threading.Event()
 
     def stop(signum: int, _: object) -> None:
@@ -194,6 +220,21 @@ def dlq_redrive(db: DbOpt = None, backend: BackendOpt = None,
     finally:
         components.close()
     _echo_json({"redriven": moved})
+
+
+@app.command()
+def package(
+    output: Annotated[Path, typer.Option(help="zip to write")] = Path(
+        "dist/linkpulse-lambda.zip"),
+    deps_dir: Annotated[Path | None, typer.Option(
+        help="use these installed dependencies instead of running pip")] = None,
+) -> None:
+    """Build the one deterministic Lambda artifact used by all four functions."""
+    from linkpulse.packaging import build_artifact
+
+    info = build_artifact(output, deps_dir=deps_dir)
+    _echo_json({"output": str(output), "bytes": info.size, "files": info.files,
+                "sha256": info.sha256})
 
 
 def main() -> None:

@@ -42,7 +42,30 @@ def _sqlite(request: pytest.FixtureRequest, tmp: Path) -> Backend:
     return Backend("sqlite", links, analytics, queue, [links.close, analytics.close, queue.close])
 
 
-BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Backend]] = {"sqlite": _sqlite}
+def _aws(request: pytest.FixtureRequest, tmp: Path) -> Backend:
+    """DynamoDB + SQS on a moto server (real boto3 clients over HTTP), fresh resources."""
+    make = request.getfixturevalue("aws_components")
+    c = make(visibility_timeout=VISIBILITY_TIMEOUT, max_receive_count=MAX_RECEIVE_COUNT)
+    return Backend("aws", c.links, c.analytics, c.queue, c.closers)
+
+
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Backend]] = {
+    "sqlite": _sqlite, "aws": _aws,
+}
+
+# Where an emulator is known to differ from the service it stands for.
+EMULATOR_DIVERGENCES = {
+    "test_stale_receipt_cannot_delete_the_new_delivery[aws]":
+        "moto deletes a message with any receipt handle it ever had; SQS documents that "
+        "a superseded receipt handle does not delete the message",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        reason = EMULATOR_DIVERGENCES.get(item.name)
+        if reason is not None:
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
 
 
 @pytest.fixture(params=sorted(BACKENDS))

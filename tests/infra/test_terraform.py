@@ -387,6 +387,16 @@ def test_api_routes_are_the_v1_public_api() -> None:
             "function_name": "${module.stats.function_name}",
             "invoke_arn": "${module.stats.invoke_arn}",
         },
+        # HEAD is a redirect that counts no click; $default gives unknown paths and
+        # wrong methods the embedded server's JSON 404/405 instead of API Gateway's own.
+        "HEAD /{code}": {
+            "function_name": "${module.redirect.function_name}",
+            "invoke_arn": "${module.redirect.invoke_arn}",
+        },
+        "$default": {
+            "function_name": "${module.redirect.function_name}",
+            "invoke_arn": "${module.redirect.invoke_arn}",
+        },
     }
 
 

@@ -66,9 +66,77 @@ def _asgi_sqlite(request: pytest.FixtureRequest, tmp: Path) -> Target:
     return HttpTarget("asgi-sqlite", server.base_url, server.stop)
 
 
+def _asgi_aws(request: pytest.FixtureRequest, tmp: Path) -> Target:
+    """``linkpulse serve --backend aws`` (DynamoDB + SQS on a moto server)."""
+    from tests.aws_support import AwsLiveServer
+
+    server = AwsLiveServer(request.getfixturevalue("moto_server"), tmp, visibility_timeout=2)
+    return HttpTarget("asgi-aws", server.base_url, server.stop)
+
+
+class LambdaTarget:
+    """The four Lambda handlers behind an emulated API Gateway (routes from main.tf),
+    with a local event source mapping feeding the analytics handler."""
+
+    def __init__(self, components: Any) -> None:
+        from linkpulse.aws_lambda import runtime
+        from linkpulse.aws_lambda.local import batch_handler
+        from linkpulse.consumer import Consumer
+        from tests.lambda_target import LambdaEdge
+
+        self.name = "lambda-aws"
+        self.edge = LambdaEdge()
+        self.base_url = f"{self.edge.scheme}://{self.edge.host}"
+        self.components = components
+        runtime.use(components)
+        self.consumer = Consumer(components.queue, batch_handler(components),
+                                 wait_seconds=1).start()
+
+    def request(self, method: str, path: str, *, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> Reply:
+        from linkpulse.aws_lambda import runtime
+
+        runtime.use(self.components)
+        return Reply(*self.edge.request(method, path, body=body, headers=headers))
+
+    def close(self) -> None:
+        from linkpulse.aws_lambda import runtime
+
+        self.consumer.stop()
+        runtime.use(None)
+        self.components.close()
+
+
+def _lambda_aws(request: pytest.FixtureRequest, tmp: Path) -> Target:
+    make = request.getfixturevalue("aws_components")
+    return LambdaTarget(make(visibility_timeout=2))
+
+
 TARGETS: dict[str, Callable[[pytest.FixtureRequest, Path], Target]] = {
     "asgi-sqlite": _asgi_sqlite,
+    "asgi-aws": _asgi_aws,
+    "lambda-aws": _lambda_aws,
 }
+
+# What API Gateway, as infra/terraform configures it, answers differently from the
+# ASGI app. Strict: once the API serves these, the marker must go.
+EDGE_DIVERGENCES = {
+    "lambda-aws": {
+        "test_openapi_document_describes_the_v1_api":
+            "the OpenAPI document is served by the ASGI app only",
+        "test_health_endpoint_answers":
+            "GET /healthz is an operations route of the ASGI app; on AWS, /healthz is a code",
+    },
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        target = callspec.params.get("target") if callspec else None
+        reason = EDGE_DIVERGENCES.get(str(target), {}).get(getattr(item, "originalname", ""))
+        if reason is not None:
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
 
 
 @pytest.fixture(scope="module", params=sorted(TARGETS))

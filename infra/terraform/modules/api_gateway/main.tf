@@ -89,7 +89,7 @@ resource "aws_lambda_permission" "this" {
   action        = "lambda:InvokeFunction"
   function_name = each.value.function_name
   principal     = "apigateway.amazonaws.com"
-  source_arn = format(
+  source_arn = each.key == "$default" ? "${aws_apigatewayv2_api.this.execution_arn}/*/$default" : format(
     "%s/*/%s%s",
     aws_apigatewayv2_api.this.execution_arn,
     split(" ", each.key)[0],

@@ -1,0 +1,133 @@
+"""The HTTP edge on API Gateway (HTTP API, payload format 2.0), shared by three handlers.
+
+Every answer comes from :class:`linkpulse.api.HttpApi`; this module only moves bytes
+between the event and it, and wraps the answer exactly as the ASGI app does: the same
+JSON 404/405 for unknown routes and the same CORS headers (the ASGI app's CORS
+middleware is mirrored here, and a parity test pins the two edges together).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
+from linkpulse import api as http_api
+from linkpulse.aws_lambda import runtime
+from linkpulse.core.codes import could_exist, is_reserved
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+CORS_METHODS = "GET, POST, HEAD, OPTIONS"
+CORS_HEADERS = ("Accept", "Accept-Language", "Content-Language", "Content-Type",
+                "content-type")  # the CORS-safelisted ones + what the API reads
+CORS_MAX_AGE = "600"
+PREFLIGHT_VARY = ("Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
+                  "Access-Control-Request-Private-Network")
+_ROUTES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
+    (re.compile(r"/shorten"), frozenset({"POST"})),
+    (re.compile(r"/stats/[^/]+"), frozenset({"GET"})),
+    (re.compile(r"/[^/]+"), frozenset({"GET", "HEAD"})),
+)
+
+
+def resolver() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver()
+
+    @app.not_found
+    def not_found(_: Exception) -> Response[str]:
+        event = app.current_event
+        method = event.request_context.http.method
+        known = any(p.fullmatch(event.path) for p, methods in _ROUTES if method not in methods)
+        return reply(http_api.error_response(405, "Method Not Allowed") if known
+                     else http_api.error_response(404, "Not Found"))
+
+    return app
+
+
+def reply(response: http_api.Response) -> Response[str]:
+    return Response(status_code=response.status, content_type=None,
+                    body=response.body.decode(), headers=dict(response.headers))
+
+
+def body(app: APIGatewayHttpResolver) -> bytes:
+    event = app.current_event
+    raw = event.get("body") or ""
+    return base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
+
+
+def base_url(app: APIGatewayHttpResolver) -> str:
+    """``https://<host>[/<stage>]``, what the client called (API Gateway sets
+    ``x-forwarded-proto``; a named stage is part of the path)."""
+    event = app.current_event
+    headers = event.headers
+    host = headers.get("host") or event.request_context.domain_name
+    stage = event.request_context.stage
+    prefix = f"/{stage}" if stage and stage != "$default" else ""
+    return f"{headers.get('x-forwarded-proto', 'https')}://{host}{prefix}"
+
+
+def handler(app: APIGatewayHttpResolver) -> Handler:
+    """The Lambda entry point for ``app``: CORS around the routes, like the ASGI app."""
+    @runtime.entry
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        method = event["requestContext"]["http"]["method"]
+        origin = headers.get("origin")
+        if method == "OPTIONS" and origin and "access-control-request-method" in headers:
+            return _preflight(origin, headers)
+        result: dict[str, Any] = app.resolve(event, context)
+        if not _fast_path(method, event.get("rawPath", "")):
+            _simple_cors(result.setdefault("headers", {}), origin)
+        return result
+
+    return handle
+
+
+def _fast_path(method: str, path: str) -> bool:
+    """The redirects the ASGI app answers before its CORS middleware (see fastpath.py)."""
+    code = path[1:]
+    return (method in ("GET", "HEAD") and "/" not in code and could_exist(code)
+            and not is_reserved(code))
+
+
+def _origins() -> list[str]:
+    return runtime.components().settings.origins
+
+
+def _simple_cors(headers: dict[str, Any], origin: str | None) -> None:
+    origins = _origins()
+    if origin is not None and "*" in origins:
+        headers["access-control-allow-origin"] = "*"
+    elif origin is not None and origin in origins:
+        headers["access-control-allow-origin"] = origin
+    headers["vary"] = ", ".join(v for v in (headers.get("vary"), "Origin") if v)
+
+
+def _preflight(origin: str, headers: dict[str, str]) -> dict[str, Any]:
+    origins = _origins()
+    out = {"vary": PREFLIGHT_VARY}
+    failures = []
+    if "*" in origins:
+        out["access-control-allow-origin"] = "*"
+    elif origin in origins:
+        out["access-control-allow-origin"] = origin
+    else:
+        failures.append("origin")
+    out |= {"access-control-allow-methods": CORS_METHODS, "access-control-max-age": CORS_MAX_AGE,
+            "access-control-allow-headers": ", ".join(CORS_HEADERS)}
+    if headers["access-control-request-method"] not in CORS_METHODS.split(", "):
+        failures.append("method")
+    requested = headers.get("access-control-request-headers")
+    allowed = {h.lower() for h in CORS_HEADERS}
+    if requested is not None and any(h.strip().lower() not in allowed
+                                     for h in requested.split(",")):
+        failures.append("headers")
+    if "access-control-request-private-network" in headers:
+        failures.append("private-network")
+    text, status = ("Disallowed CORS " + ", ".join(failures), 400) if failures else ("OK", 200)
+    out["content-type"] = "text/plain; charset=utf-8"
+    return {"statusCode": status, "headers": out, "body": text, "isBase64Encoded": False}

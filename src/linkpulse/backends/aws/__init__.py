@@ -1,0 +1,53 @@
+"""The AWS backend: DynamoDB link and analytics stores, SQS click queue.
+
+``build(settings)`` is what ``linkpulse.bootstrap`` calls for ``backend = "aws"``.
+Clients may be injected (tests pass clients pointed at a moto server); otherwise each
+adapter builds its own on first use, against ``settings.endpoint_url`` if set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from linkpulse.backends.aws.analytics import DynamoAnalyticsStore
+from linkpulse.backends.aws.clients import LazyClient, make_client
+from linkpulse.backends.aws.links import DynamoLinkStore
+from linkpulse.backends.aws.queue import SqsQueue
+from linkpulse.bootstrap import Components
+from linkpulse.core.cache import CachedLinkStore
+from linkpulse.core.ports import ClickSender, LinkStore
+from linkpulse.settings import Settings
+
+__all__ = ["DynamoAnalyticsStore", "DynamoLinkStore", "SqsQueue", "build"]
+
+
+def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
+          buffered: bool = False) -> Components:
+    """Components on DynamoDB + SQS.
+
+    ``buffered=False`` (Lambda, worker): a click is one ``SendMessage``.
+    ``buffered=True`` (``serve --backend aws``): clicks are grouped into
+    ``SendMessageBatch`` calls of up to 10 by a background flusher.
+    """
+    endpoint, region = settings.endpoint_url, settings.region
+    # One DynamoDB client shared by both stores, built on first use if not injected.
+    dynamodb = LazyClient(dynamodb, lambda: make_client("dynamodb", endpoint, region))
+    store = DynamoLinkStore(settings.links_table, dynamodb, endpoint_url=endpoint,
+                            region=region)
+    analytics = DynamoAnalyticsStore(settings.clicks_table, dynamodb,
+                                     retention_days=settings.click_retention_days,
+                                     endpoint_url=endpoint, region=region)
+    queue = SqsQueue(sqs, queue_url=settings.queue_url, queue_name=settings.queue_name,
+                     dlq_url=settings.dlq_url, dlq_name=settings.dlq_name,
+                     endpoint_url=endpoint, region=region)
+    closers: list[Any] = []
+    sender: ClickSender = queue
+    if buffered and settings.click_flush_ms > 0:
+        from linkpulse.backends.buffered import BufferedSender
+
+        buf = BufferedSender(queue, settings.click_flush_ms / 1000, batch_size=10,
+                             max_buffered=settings.click_buffer_max)
+        sender = buf
+        closers.append(buf.close)
+    links: LinkStore = CachedLinkStore(store, settings.cache_size) if settings.cache_size else store
+    return Components(settings, links, analytics, queue, queue, sender, closers)
