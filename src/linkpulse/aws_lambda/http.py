@@ -82,13 +82,16 @@ def handler(app: APIGatewayHttpResolver) -> Handler:
         result: dict[str, Any] = app.resolve(event, context)
         if not _fast_path(method, event.get("rawPath", "")):
             _simple_cors(result.setdefault("headers", {}), origin)
+        elif origin is not None:
+            _redirect_cors(result.setdefault("headers", {}), origin)
         return result
 
     return handle
 
 
 def _fast_path(method: str, path: str) -> bool:
-    """The redirects the ASGI app answers before its CORS middleware (see fastpath.py)."""
+    """The redirects the ASGI app answers before its CORS middleware (see fastpath.py),
+    with CORS headers of their own only when asked cross-origin."""
     code = path[1:]
     return (method in ("GET", "HEAD") and "/" not in code and could_exist(code)
             and not is_reserved(code))
@@ -105,6 +108,16 @@ def _simple_cors(headers: dict[str, Any], origin: str | None) -> None:
     elif origin is not None and origin in origins:
         headers["access-control-allow-origin"] = origin
     headers["vary"] = ", ".join(v for v in (headers.get("vary"), "Origin") if v)
+
+
+def _redirect_cors(headers: dict[str, Any], origin: str) -> None:
+    """What the ASGI fast path adds to a redirect requested cross-origin (see fastpath.py)."""
+    origins = _origins()
+    if "*" in origins:
+        headers["access-control-allow-origin"] = "*"
+    elif origin in origins:
+        headers["access-control-allow-origin"] = origin
+        headers["vary"] = "Origin"
 
 
 def _preflight(origin: str, headers: dict[str, str]) -> dict[str, Any]:

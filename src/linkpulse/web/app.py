@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response as StarletteResponse
@@ -22,11 +20,9 @@ from linkpulse.api import HttpApi, Response, error_response, response_for
 from linkpulse.bootstrap import Components
 from linkpulse.core.errors import PayloadTooLarge
 from linkpulse.settings import Settings
-from linkpulse.web import schemas
+from linkpulse.web import dashboard, schemas
 from linkpulse.web.fastpath import RedirectFastPath
 from linkpulse.web.types import ASGIApp
-
-STATIC = Path(__file__).parent / "static"
 
 
 def _send(response: Response) -> StarletteResponse:
@@ -117,12 +113,7 @@ def create_api_app(components: Components, *, own_lifecycle: bool = True) -> Fas
         return {"visible": visible, "in_flight": in_flight,
                 "dead_letters": components.dead_letters.dlq_depth()}
 
-    @app.get("/", include_in_schema=False)
-    def dashboard() -> StarletteResponse:
-        index = STATIC / "index.html"
-        if not index.exists():
-            return _send(error_response(404, "dashboard not installed"))
-        return FileResponse(index, headers={"cache-control": "no-cache"})
+    dashboard.install(app)
 
     @app.api_route("/{code}", methods=["GET", "HEAD"], tags=["links"], **schemas.REDIRECT)
     def redirect(code: str, request: Request) -> StarletteResponse:
@@ -155,4 +146,5 @@ def create_app(settings: Settings | None = None, components: Components | None =
     if components is None:
         components = bootstrap.build(settings or Settings.from_env())
     api_app = create_api_app(components)
-    return RedirectFastPath(api_app.state.api, api_app)
+    return RedirectFastPath(api_app.state.api, api_app,
+                            allow_origins=components.settings.origins)

@@ -8,12 +8,15 @@ route would call) and hands every other request to the framework app untouched.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from linkpulse.api import HttpApi, Response
 from linkpulse.core.codes import could_exist, is_reserved
 from linkpulse.web.types import ASGIApp, Receive, Scope, Send
 
 _UA = b"user-agent"
 _REFERER = b"referer"
+_ORIGIN = b"origin"
 
 
 def _encode(response: Response) -> list[tuple[bytes, bytes]]:
@@ -23,9 +26,16 @@ def _encode(response: Response) -> list[tuple[bytes, bytes]]:
 
 
 class RedirectFastPath:
-    def __init__(self, api: HttpApi, app: ASGIApp) -> None:
+    """``allow_origins`` (as in the CORS middleware it bypasses; ``"*"`` = any) lets a page
+    on another origin read these responses: a dashboard counting clicks with
+    ``fetch(url, {redirect: "manual"})`` gets an opaque redirect instead of a CORS error."""
+
+    def __init__(self, api: HttpApi, app: ASGIApp, allow_origins: Iterable[str] = ()) -> None:
         self.api = api
         self.app = app
+        origins = set(allow_origins)
+        self.any_origin = "*" in origins
+        self.origins = frozenset(o.encode("latin-1") for o in origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
@@ -37,11 +47,14 @@ class RedirectFastPath:
 
     async def redirect(self, scope: Scope, code: str, send: Send) -> None:
         user_agent = referer = None
+        origin: bytes | None = None
         for name, value in scope["headers"]:
             if name == _UA:
                 user_agent = value.decode("latin-1")
             elif name == _REFERER:
                 referer = value.decode("latin-1")
+            elif name == _ORIGIN:
+                origin = value
         client = scope.get("client")
         response = self.api.redirect(
             code,
@@ -50,7 +63,13 @@ class RedirectFastPath:
             referer=referer,
             client_ip=client[0] if client else None,
         )
+        headers = _encode(response)
+        if origin is not None:
+            if self.any_origin:
+                headers.append((b"access-control-allow-origin", b"*"))
+            elif origin in self.origins:
+                headers += [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
         await send({"type": "http.response.start", "status": response.status,
-                    "headers": _encode(response)})
+                    "headers": headers})
         body = b"" if scope["method"] == "HEAD" else response.body
         await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,340 @@
+// linkpulse dashboard: act (shorten, click, fetch stats), see (stats), understand
+// (pipeline diagram + request log). No framework, no build step, no outside requests.
+
+import { errorText, getBase, isCrossOrigin, onRequest, request, setBase } from "./api.js";
+import { $, fmtInt, fmtTime, h, safeHref } from "./dom.js";
+import { Pipeline } from "./pipeline.js";
+import { clearStats, redrawChart, renderStats } from "./stats.js";
+
+const LOG_LIMIT = 200;
+const CLICKS_PER_RUN = 10;
+
+const state = {
+  code: null,
+  stats: null,
+  queueSupported: null, // null = not asked yet, false = this API has no /api/queue
+  queue: null,
+  generating: false,
+  autoTimer: null,
+  lastTotal: new Map(),
+};
+
+const pipeline = new Pipeline($("pipeline"));
+
+// ---- request log + pipeline lights --------------------------------------------------
+
+function statusClass(status) {
+  if (status === "3xx" || status === "sent") return "st-redirect";
+  if (typeof status !== "number") return "st-error";
+  if (status >= 500) return "st-error";
+  if (status >= 400) return "st-warn";
+  if (status >= 300) return "st-redirect";
+  return "st-ok";
+}
+
+onRequest((event) => {
+  if (event.phase !== "end") return;
+  pipeline.countRequest();
+  const failed = event.status === "error" || (typeof event.status === "number" &&
+    event.status >= 500);
+  pipeline.flow(event.kind, { failed });
+  const body = $("log").tBodies[0];
+  const ms = event.ms < 10 ? event.ms.toFixed(1) : String(Math.round(event.ms));
+  body.prepend(h("tr", { "data-kind": event.kind },
+    h("td", { class: "mono" }, fmtTime(event.at)),
+    h("td", { class: "mono req" }, h("span", { class: "method" }, event.method), " ",
+      event.path),
+    h("td", { class: `num mono ${statusClass(event.status)}` }, String(event.status)),
+    h("td", { class: "num mono" }, ms)));
+  while (body.rows.length > LOG_LIMIT) body.deleteRow(-1);
+});
+
+$("log-clear").addEventListener("click", () => $("log").tBodies[0].replaceChildren());
+
+// ---- API base setting + health -------------------------------------------------------
+
+function showBase() {
+  const base = getBase();
+  $("api-base").value = base;
+  $("api-base-label").textContent = base || "this server";
+}
+
+async function checkHealth() {
+  const badge = $("health");
+  badge.dataset.state = "unknown";
+  badge.textContent = "checking API…";
+  const result = await request("GET", "/healthz", { kind: "health" });
+  if (result.ok && result.data) {
+    badge.dataset.state = "ok";
+    badge.textContent = `${result.data.backend ?? "?"} backend · v${result.data.version ?? "?"}`;
+    const aws = result.data.backend === "aws";
+    pipeline.label("store", aws ? "DynamoDB" : "SQLite");
+    if (aws) pipeline.label("consumer", "Lambda");
+  } else {
+    badge.dataset.state = "error";
+    badge.textContent = "API unreachable";
+  }
+}
+
+$("api-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const input = $("api-base");
+  try {
+    setBase(input.value);
+    input.removeAttribute("aria-invalid");
+    $("api-help").classList.remove("error");
+  } catch (err) {
+    input.setAttribute("aria-invalid", "true");
+    $("api-help").textContent = err.message;
+    $("api-help").classList.add("error");
+    input.focus();
+    return;
+  }
+  await baseChanged();
+});
+
+$("api-reset").addEventListener("click", async () => {
+  setBase("");
+  await baseChanged();
+});
+
+async function baseChanged() {
+  showBase();
+  state.queueSupported = null;
+  state.stats = null;
+  await checkHealth();
+  await refreshQueue();
+  if (state.code) await loadStats(state.code);
+}
+
+// ---- queue depth ----------------------------------------------------------------------
+
+async function refreshQueue() {
+  if (state.queueSupported === false) return null;
+  const result = await request("GET", "/api/queue", { kind: "queue" });
+  if (result.ok && result.data) {
+    state.queueSupported = true;
+    state.queue = result.data;
+    const { visible, in_flight: inFlight, dead_letters: dead } = result.data;
+    $("kpi-queue").textContent = fmtInt(visible + inFlight);
+    pipeline.label("queue", `${visible} waiting`);
+    pipeline.label("consumer", `${inFlight} in flight`);
+    pipeline.label("dlq", `${dead} message${dead === 1 ? "" : "s"}`);
+    pipeline.warn("dlq", dead > 0);
+    return result.data;
+  }
+  if (result.status === 404 || result.status === 403) {
+    // A deployed AWS API has no queue endpoint: say so once and stop asking.
+    state.queueSupported = false;
+    state.queue = null;
+    $("kpi-queue").textContent = "n/a";
+    $("kpi-queue").title = "This API does not report its queue depth";
+    pipeline.label("queue", "SQS");
+    pipeline.label("dlq", "SQS DLQ");
+  }
+  return null;
+}
+
+// ---- stats ----------------------------------------------------------------------------
+
+function setMessage(id, text, kind = "info") {
+  const el = $(id);
+  el.textContent = text;
+  el.dataset.kind = kind;
+}
+
+function rememberCode(code) {
+  const url = new URL(location.href);
+  url.searchParams.set("code", code);
+  history.replaceState(null, "", url);
+}
+
+async function loadStats(code, { quiet = false } = {}) {
+  const result = await request("GET", `/stats/${encodeURIComponent(code)}`, { kind: "stats" });
+  if (code !== state.code) return null; // the user moved on meanwhile
+  if (!result.ok || !result.data) {
+    if (!quiet || result.status === 404) {
+      setMessage("load-msg", `${code}: ${errorText(result)}`, "error");
+    }
+    if (result.status === 404 || result.status === 410) {
+      state.stats = null;
+      $("generate-btn").disabled = true;
+      clearStats(`No stats for ${code}: ${errorText(result)}`);
+    }
+    return null;
+  }
+  const stats = result.data;
+  const before = state.lastTotal.get(code);
+  if (before !== undefined && stats.total_clicks > before) pipeline.flow("consume");
+  state.lastTotal.set(code, stats.total_clicks);
+  state.stats = stats;
+  pipeline.label("agg", `${fmtInt(stats.total_clicks)} click${stats.total_clicks === 1 ? "" : "s"}`);
+  renderStats(stats);
+  $("generate-btn").disabled = state.generating;
+  if (!quiet) setMessage("load-msg", "");
+  return stats;
+}
+
+async function selectCode(code) {
+  state.code = code;
+  $("code").value = code;
+  rememberCode(code);
+  $("drain").textContent = "";
+  return loadStats(code);
+}
+
+$("load-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  // A pasted short link works too: keep what follows the last slash.
+  const code = $("code").value.trim().replace(/[?#].*$/, "").replace(/^.*\//, "");
+  if (!code) {
+    setMessage("load-msg", "Enter a short code (or a short link).", "error");
+    $("code").focus();
+    return;
+  }
+  await Promise.all([selectCode(code), refreshQueue()]);
+});
+
+// ---- shorten --------------------------------------------------------------------------
+
+function showResult(link) {
+  $("result").hidden = false;
+  $("short-url").value = link.short_url;
+  $("result-target").textContent = link.original_url;
+  const href = safeHref(link.short_url);
+  const follow = $("follow-link");
+  if (href) follow.setAttribute("href", href);
+  else follow.removeAttribute("href");
+}
+
+$("shorten-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const urlInput = $("url");
+  const aliasInput = $("alias");
+  const url = urlInput.value.trim();
+  const alias = aliasInput.value.trim();
+  for (const input of [urlInput, aliasInput]) input.removeAttribute("aria-invalid");
+  if (!/^https?:\/\/\S/i.test(url)) {
+    urlInput.setAttribute("aria-invalid", "true");
+    setMessage("shorten-msg", "Enter a URL that starts with http:// or https://", "error");
+    urlInput.focus();
+    return;
+  }
+  const button = $("shorten-btn");
+  button.disabled = true;
+  setMessage("shorten-msg", "Shortening…");
+  const result = await request("POST", "/shorten", {
+    kind: "shorten", json: alias ? { url, alias } : { url },
+  });
+  button.disabled = false;
+  if (result.status !== 201 || !result.data) {
+    const bad = result.status === 409 || /alias/i.test(errorText(result)) ? aliasInput : urlInput;
+    bad.setAttribute("aria-invalid", "true");
+    setMessage("shorten-msg", errorText(result), "error");
+    return;
+  }
+  setMessage("shorten-msg", `Created ${result.data.code}.`, "ok");
+  showResult(result.data);
+  state.lastTotal.delete(result.data.code);
+  await Promise.all([selectCode(result.data.code), refreshQueue()]);
+});
+
+$("copy-btn").addEventListener("click", async () => {
+  const input = $("short-url");
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(input.value);
+    copied = true;
+  } catch {
+    input.select();
+    copied = document.execCommand("copy");
+  }
+  setMessage("shorten-msg", copied ? "Short link copied." : "Press Ctrl+C to copy.",
+    copied ? "ok" : "info");
+});
+
+// ---- generate clicks, then watch the queue drain --------------------------------------
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function generateClicks() {
+  const code = state.code;
+  if (!code || state.generating) return;
+  state.generating = true;
+  const button = $("generate-btn");
+  button.disabled = true;
+  const drain = $("drain");
+  const before = state.stats?.total_clicks ?? 0;
+  drain.setAttribute("aria-busy", "true"); // announce the outcome, not every poll
+  drain.textContent = `Sending ${CLICKS_PER_RUN} clicks…`;
+  const started = performance.now();
+  const results = await Promise.all(Array.from({ length: CLICKS_PER_RUN }, () =>
+    request("GET", `/${encodeURIComponent(code)}`, { kind: "click", click: true })));
+  const sent = results.filter((r) => r.ok).length;
+  const target = before + sent;
+  if (sent < CLICKS_PER_RUN) {
+    drain.textContent = `${CLICKS_PER_RUN - sent} of ${CLICKS_PER_RUN} clicks failed: ` +
+      errorText(results.find((r) => !r.ok));
+  }
+  const interval = isCrossOrigin() ? 1000 : 200;
+  const deadline = performance.now() + (isCrossOrigin() ? 60_000 : 20_000);
+  let stats = state.stats;
+  while (code === state.code && performance.now() < deadline) {
+    const [latest, queue] = await Promise.all([loadStats(code, { quiet: true }), refreshQueue()]);
+    stats = latest || stats;
+    const counted = Math.max(0, (stats?.total_clicks ?? before) - before);
+    const backlog = queue ? ` · queue: ${queue.visible} waiting, ${queue.in_flight} in flight` : "";
+    const done = (stats?.total_clicks ?? 0) >= target &&
+      (!queue || queue.visible + queue.in_flight === 0);
+    if (done) {
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      drain.textContent = `${counted} new click${counted === 1 ? "" : "s"} counted in ` +
+        `${seconds} s.`;
+      break;
+    }
+    drain.textContent = `Counted ${counted} of ${sent} new clicks${backlog}…`;
+    await sleep(interval);
+  }
+  if (performance.now() >= deadline) {
+    drain.textContent += " Still waiting: is a consumer running?";
+  }
+  drain.setAttribute("aria-busy", "false");
+  state.generating = false;
+  button.disabled = !state.stats;
+}
+
+$("generate-btn").addEventListener("click", generateClicks);
+
+// ---- auto-refresh + resize -------------------------------------------------------------
+
+$("auto-refresh").addEventListener("change", (e) => {
+  clearInterval(state.autoTimer);
+  state.autoTimer = null;
+  if (e.target.checked) {
+    state.autoTimer = setInterval(() => {
+      if (state.code && !state.generating) {
+        loadStats(state.code, { quiet: true });
+        refreshQueue();
+      }
+    }, 5000);
+  }
+});
+
+let resizeFrame = 0;
+new ResizeObserver(() => {
+  cancelAnimationFrame(resizeFrame);
+  resizeFrame = requestAnimationFrame(() => redrawChart(state.stats));
+}).observe($("chart"));
+
+// ---- start ----------------------------------------------------------------------------
+
+async function start() {
+  showBase();
+  await checkHealth();
+  await refreshQueue();
+  const code = new URLSearchParams(location.search).get("code");
+  if (code) await selectCode(code.trim());
+  document.body.dataset.ready = "true";
+}
+
+start();
