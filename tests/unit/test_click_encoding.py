@@ -1,0 +1,33 @@
+"""The hand-written click message encoder writes exactly what json.dumps would."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from linkpulse.core.clicks import decode_event, encode_event
+from linkpulse.core.models import ClickEvent
+
+texts = st.text(max_size=40)
+events = st.builds(
+    ClickEvent, click_id=texts.filter(bool), code=texts.filter(bool),
+    timestamp=st.floats(min_value=0, max_value=4e9, allow_nan=False), user_agent=texts,
+    referer=texts, ip=texts,
+)
+
+
+@given(events)
+def test_encoding_is_byte_for_byte_json_dumps(event: ClickEvent) -> None:
+    expected = json.dumps(
+        {"v": 1, "id": event.click_id, "code": event.code, "ts": event.timestamp,
+         "ua": event.user_agent, "ref": event.referer, "ip": event.ip},
+        separators=(",", ":"), ensure_ascii=False,
+    )
+    assert encode_event(event) == expected
+
+
+@given(events)
+def test_an_encoded_event_decodes_to_itself(event: ClickEvent) -> None:
+    assert decode_event(encode_event(event)) == event
