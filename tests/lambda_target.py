@@ -19,7 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-MAIN_TF = Path(__file__).resolve().parents[1] / "infra" / "terraform" / "main.tf"
+from tests.terraform_support import MAIN_TF, modules
+
 CONTRACT_ROUTES = {"POST /shorten": "shortener", "GET /{code}": "redirect",
                    "GET /stats/{code}": "stats"}
 API_GATEWAY_NOT_FOUND = (404, {"content-type": "application/json"},
@@ -31,18 +32,9 @@ def terraform_routes() -> dict[str, str]:
     """``{"METHOD /path": function}`` from main.tf, or the contract's routes."""
     if not MAIN_TF.exists():
         return dict(CONTRACT_ROUTES)
-    import hcl2
-
-    with MAIN_TF.open() as f:
-        doc = hcl2.load(f)
-    for module in doc.get("module", []):
-        for name, body in module.items():
-            if name.strip('"') == "api_gateway":
-                routes = body["routes"]
-                return {key.strip('"'): re.search(r"module\.(\w+)\.",
-                                                  str(value["function_name"])).group(1)
-                        for key, value in routes.items()}
-    raise AssertionError("main.tf has no api_gateway module")
+    routes = modules(MAIN_TF)["api_gateway"]["routes"]
+    return {key: re.search(r"module\.(\w+)\.", str(value["function_name"])).group(1)  # type: ignore[union-attr]
+            for key, value in routes.items()}
 
 
 class Route:

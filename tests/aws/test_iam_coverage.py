@@ -14,16 +14,16 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support import wait_for
 
-hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 is in the `test` extra")
+pytest.importorskip("hcl2", reason="python-hcl2 is in the `test` extra")
 
-MAIN_TF = Path(__file__).resolve().parents[2] / "infra" / "terraform" / "main.tf"
+from tests.terraform_support import MAIN_TF, modules
+
 FUNCTIONS = ("shortener", "redirect", "analytics", "stats")
 LINKS = "${module.dynamodb.links_table_arn}"
 CLICKS = "${module.dynamodb.clicks_table_arn}"
@@ -44,28 +44,13 @@ TRANSACT_ACTION = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteIt
 Grant = tuple[str, str]
 
 
-def _unquote(value: Any) -> Any:
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    if isinstance(value, dict):
-        return {_unquote(k): _unquote(v) for k, v in value.items() if not k.startswith("__")}
-    if isinstance(value, list):
-        return [_unquote(v) for v in value]
-    return value
-
-
 def terraform_grants() -> dict[str, dict[str, set[Grant]]]:
     """{function: {statement key: {(action, resource reference)}}} from main.tf."""
-    with MAIN_TF.open(encoding="utf-8") as f:
-        doc = _unquote(hcl2.load(f))
-    grants: dict[str, dict[str, set[Grant]]] = {}
-    for block in doc.get("module", []):
-        for name, body in block.items():
-            if name in FUNCTIONS:
-                grants[name] = {
-                    key: {(a, r) for a in s["actions"] for r in s["resources"]}
-                    for key, s in body["policy_statements"].items()}
-    return grants
+    return {
+        name: {key: {(a, r) for a in s["actions"] for r in s["resources"]}
+               for key, s in body["policy_statements"].items()}
+        for name, body in modules(MAIN_TF).items() if name in FUNCTIONS
+    }
 
 
 class Recorder:

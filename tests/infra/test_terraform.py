@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 is in the `test` extra")
+pytest.importorskip("hcl2", reason="python-hcl2 is in the `test` extra")
+
+from tests.terraform_support import parse
 
 ROOT = Path(__file__).resolve().parents[2] / "infra" / "terraform"
 MODULES = ("lambda", "dynamodb", "sqs", "api_gateway")
@@ -42,30 +43,6 @@ EXPECTED_GRANTS = {
 
 
 # --- parsing ----------------------------------------------------------------------------
-
-
-def _unquote(value: Any) -> Any:
-    """python-hcl2 >= 7 keeps the quotes of labels and strings unless told not to."""
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    if isinstance(value, dict):
-        return {_unquote(k): _unquote(v) for k, v in value.items() if not k.startswith("__")}
-    if isinstance(value, list):
-        return [_unquote(v) for v in value]
-    return value
-
-
-@cache
-def parse(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as f:
-        try:
-            from hcl2.utils import SerializationOptions  # python-hcl2 >= 7
-        except ImportError:
-            return _unquote(hcl2.load(f))
-        options = SerializationOptions(
-            with_comments=False, explicit_blocks=False, strip_string_quotes=True
-        )
-        return _unquote(hcl2.load(f, serialization_options=options))
 
 
 def blocks(directory: Path, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
