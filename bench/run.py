@@ -44,7 +44,7 @@ class Sizes:
 
 # The warm-up also fills each worker's link cache (100k links, uniformly requested).
 FULL = Sizes(100_000, 15.0, 10.0, 200_000, 200, (1_000, 100_000, 1_000_000), 300)
-QUICK = Sizes(100_000, 5.0, 2.0, 50_000, 40, (1_000, 100_000, 1_000_000), 100)
+QUICK = Sizes(100_000, 4.0, 2.0, 40_000, 40, (1_000, 100_000, 1_000_000), 100)
 SMOKE = Sizes(1_000, 1.0, 0.0, 500, 3, (10, 1_000), 5)
 
 CONNECTIONS = 64
