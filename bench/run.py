@@ -11,15 +11,11 @@ its numbers mean nothing. Benchmarks report; they never fail on a number.
 from __future__ import annotations
 
 import argparse
-import http.client
-import itertools
 import json
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +23,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import loadgen, seed, servers
+from bench.probes import Http, backlog, counted, freshness, pct, under_load, wait_drained
+from bench.report import table
 from linkpulse import bootstrap
 from linkpulse.consumer import Consumer
 
@@ -56,75 +54,6 @@ rate: a busy server whose consumer keeps up, rather than a saturated one."""
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
-
-# --- helpers over HTTP and over the SQLite files -------------------------------------------
-
-class Http:
-    """One keep-alive connection for sequential probes."""
-
-    def __init__(self, port: int) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-
-    def get(self, path: str) -> tuple[int, bytes]:
-        try:
-            return self._get(path)
-        except (http.client.RemoteDisconnected, ConnectionError):
-            self.conn.close()  # the server closed an idle keep-alive connection: reconnect
-            return self._get(path)
-
-    def _get(self, path: str) -> tuple[int, bytes]:
-        self.conn.request("GET", path, headers={"user-agent": "bench-probe/1.0 (Firefox)"})
-        response = self.conn.getresponse()
-        return response.status, response.read()
-
-    def total_clicks(self, code: str) -> int:
-        status, body = self.get(f"/stats/{code}")
-        assert status == 200, (status, body)
-        return int(json.loads(body)["total_clicks"])
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def backlog(db: Path) -> int:
-    components = bootstrap.build(seed.settings(db), buffered=False)
-    try:
-        visible, in_flight = components.queue.approximate_depth()
-        return visible + in_flight
-    finally:
-        components.close()
-
-
-def counted(db: Path) -> int:
-    components = bootstrap.build(seed.settings(db), buffered=False)
-    try:
-        conn = components.analytics.db.connection()  # type: ignore[attr-defined]
-        return int(conn.execute(
-            "SELECT coalesce(sum(count), 0) FROM counters WHERE dim = 'total'"
-        ).fetchone()[0])
-    finally:
-        components.close()
-
-
-def wait_drained(db: Path, timeout: float) -> float | None:
-    """Seconds until the queue is empty (clicks still in a server's buffer land within
-    one flush interval, so the queue is checked twice), or None on timeout."""
-    started = time.perf_counter()
-    empty_since: float | None = None
-    while time.perf_counter() - started < timeout:
-        if backlog(db) == 0:
-            if empty_since is not None and time.perf_counter() - empty_since > 0.2:
-                return empty_since - started
-            empty_since = empty_since or time.perf_counter()
-        else:
-            empty_since = None
-        time.sleep(0.05)
-    return None
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else float("nan")
 
 
 # --- 1. redirect, 2. backlog, 3. freshness ---------------------------------------------------
@@ -199,7 +128,7 @@ def redirect_section(sizes: Sizes, workers: int, tmp: Path, out: dict[str, Any])
         out["freshness_p50_ms"], out["freshness_p99_ms"] = pct(idle, 0.5), pct(idle, 0.99)
         log(f"freshness idle: p50 {out['freshness_p50_ms']:.0f} ms, "
             f"p99 {out['freshness_p99_ms']:.0f} ms")
-        busy, load = under_load(base, paths, sizes.duration,
+        busy, load = under_load(base, paths, sizes.duration, CONNECTIONS,
                                 lambda loaded: freshness(http, probe_codes[sizes.probes:],
                                                          sizes.probes, loaded))
         served += load.requests + len(idle) + len(busy)
@@ -210,7 +139,7 @@ def redirect_section(sizes: Sizes, workers: int, tmp: Path, out: dict[str, Any])
             f"p99 {out['freshness_load_p99_ms']:.0f} ms ({len(busy)} probes)")
         wait_drained(db, timeout=300)
         steady = lp.rps * STEADY_FRACTION
-        busy, load = under_load(base, paths, sizes.duration,
+        busy, load = under_load(base, paths, sizes.duration, CONNECTIONS,
                                 lambda loaded: freshness(http, probe_codes[sizes.probes:],
                                                          sizes.probes, loaded), rate=steady)
         served += load.requests + len(busy)
@@ -230,41 +159,6 @@ def redirect_section(sizes: Sizes, workers: int, tmp: Path, out: dict[str, Any])
     out["clicks_exact"] = 0 <= out["clicks_counted"] - served <= CONNECTIONS * 4
     log(f"redirects answered {served}, clicks counted {out['clicks_counted']}")
 
-
-def freshness(http: Http, probe_codes: list[str], probes: int,
-              go_on: Callable[[], bool] | None = None) -> list[float]:
-    """ms from sending a redirect to its click showing in ``GET /stats``, one probe at a time:
-    ``probes`` of them, or as many as fit while ``go_on()`` is true."""
-    results: list[float] = []
-    for i in itertools.count():
-        if (i == probes) if go_on is None else not go_on():
-            break
-        code = probe_codes[i % len(probe_codes)]
-        before = http.total_clicks(code)
-        started = time.perf_counter()
-        status, _ = http.get(f"/{code}")
-        assert status == 302, status
-        while http.total_clicks(code) <= before:
-            if time.perf_counter() - started > 120:
-                raise TimeoutError(f"click on {code} not counted within 120 s")
-            time.sleep(0.002)
-        results.append((time.perf_counter() - started) * 1000)
-    return results
-
-
-def under_load(base: str, paths: list[str], duration: float,
-               probe: Callable[[Callable[[], bool]], list[float]], rate: float | None = None,
-               ) -> tuple[list[float], loadgen.Load]:
-    """Run ``probe`` while the load generator keeps the server busy for ``duration``
-    (flat out, or at a steady ``rate``)."""
-    loads: list[loadgen.Load] = []
-    load_thread = threading.Thread(target=lambda: loads.append(loadgen.run(
-        base, paths, connections=CONNECTIONS, duration=duration, rate=rate)), daemon=True)
-    load_thread.start()
-    time.sleep(min(1.0, duration / 4))
-    results = probe(load_thread.is_alive)
-    load_thread.join()
-    return results, loads[0]
 
 
 # --- 2. consumer -------------------------------------------------------------------------------
@@ -359,71 +253,6 @@ def lambda_section(sizes: Sizes, out: dict[str, Any]) -> None:
     log(f"lambda: {out['lambda']}")
 
 
-# --- report ------------------------------------------------------------------------------------
-
-def table(out: dict[str, Any]) -> str:
-    def f(value: Any, fmt: str = "{:,.0f}") -> str:
-        return "n/a" if value is None else fmt.format(value)
-
-    def check(ok: bool | None) -> str:
-        return "" if ok is None else ("met" if ok else "MISSED")
-
-    rps = out.get("redirect_rps")
-    rows = [
-        (f"redirect req/s ({CONNECTIONS} conns, {out.get('links', 0):,} links)", f(rps),
-         ">= 0.5x bare", check(out.get("redirect_vs_bare", 0) >= 0.5) if rps else ""),
-        ("  bare ASGI 302 req/s (Python ceiling)", f(out.get("bare_rps")), "", ""),
-        ("  nginx return 302 req/s (machine ceiling)", f(out.get("nginx_rps")), "", ""),
-        ("  redirect / bare", f(out.get("redirect_vs_bare"), "{:.2f}x"), "", ""),
-        ("  redirect / nginx", f(out.get("redirect_vs_nginx"), "{:.2f}x"), "", ""),
-        ("  HTTP worker CPU us/request: redirect / bare",
-         f"{f(out.get('redirect_cpu_us_per_request'))} / "
-         f"{f(out.get('bare_cpu_us_per_request'))}", "", ""),
-        ("redirect p50 ms", f(out.get("redirect_p50_ms"), "{:.2f}"), "", ""),
-        ("redirect p99 ms", f(out.get("redirect_p99_ms"), "{:.2f}"), "<= 10 ms",
-         check(out["redirect_p99_ms"] <= 10) if "redirect_p99_ms" in out else ""),
-        ("queue backlog right after the load", f(out.get("backlog_after_load")), "", ""),
-        ("  clicks counted / redirects answered",
-         f"{f(out.get('clicks_counted'))} / {f(out.get('redirects_answered'))}", "exact",
-         check(out["clicks_exact"]) if "clicks_exact" in out else ""),
-        ("  drained in s", f(out.get("backlog_drain_s"), "{:.1f}"), "", ""),
-        ("consumer clicks/s (exactly once)", f(out.get("consumer_clicks_per_s")),
-         ">= 2x redirect", check(out["consumer_clicks_per_s"] >= 2 * rps)
-         if rps and "consumer_clicks_per_s" in out else ""),
-        ("freshness idle p50 / p99 ms",
-         f"{f(out.get('freshness_p50_ms'))} / {f(out.get('freshness_p99_ms'))}", "p99 <= 1 s",
-         check(out["freshness_p99_ms"] <= 1000) if "freshness_p99_ms" in out else ""),
-        (f"freshness at a steady {f(out.get('steady_rps'))} req/s p50 / p99 ms",
-         f"{f(out.get('freshness_steady_p50_ms'))} / "
-         f"{f(out.get('freshness_steady_p99_ms'))}", "", ""),
-        ("freshness under full load p50 / p99 ms",
-         f"{f(out.get('freshness_load_p50_ms'))} / {f(out.get('freshness_load_p99_ms'))}", "",
-         ""),
-    ]
-    by = out.get("stats_ms_by_clicks", {})
-    for n, ms in by.items():
-        rows.append((f"stats median ms at {int(n):,} clicks", f"{ms:.2f}", "", ""))
-    if by:
-        values = list(by.values())
-        first, last = values[0], values[-1]
-        rows[-1] = (*rows[-1][:2], "<= 2x smallest", check(last <= 2 * first))
-    rows.append(("create req/s (POST /shorten)", f(out.get("create_rps")), "", ""))
-    lam = out.get("lambda")
-    if lam:
-        rows += [("lambda artifact MB", f(lam["artifact_bytes"] / 1e6, "{:.1f}"), "", ""),
-                 ("lambda import ms", f(lam["lambda_import_ms"]), "", ""),
-                 ("lambda first invoke ms", f(lam["lambda_first_invoke_ms"]), "", "")]
-    else:
-        rows.append(("lambda cold start", out.get("lambda_skipped",
-                                                  "skipped: AWS backend not available"), "", ""))
-    width = max(len(r[0]) for r in rows)
-    lines = [f"{'metric':<{width}}  {'value':>14}  {'target':<15} ",
-             "-" * (width + 42)]
-    lines += [f"{a:<{width}}  {b:>14}  {c:<15} {d}" for a, b, c, d in rows]
-    lines.append(f"load generator: {out.get('load_generator')}, "
-                 f"{out.get('workers')} HTTP worker(s), {CONNECTIONS} connections")
-    return "\n".join(lines)
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
@@ -443,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     servers.USE_NGINX = not args.no_nginx
     sizes = SMOKE if args.smoke else QUICK if args.quick else FULL
     sections = set((args.only or "redirect,consumer,stats,create,lambda").split(","))
-    out: dict[str, Any] = {"mode": "smoke" if args.smoke else "quick" if args.quick else "full"}
+    out: dict[str, Any] = {"mode": "smoke" if args.smoke else "quick" if args.quick else "full",
+                           "connections": CONNECTIONS}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="linkpulse-bench-") as tmp_name:
         tmp = Path(tmp_name)
