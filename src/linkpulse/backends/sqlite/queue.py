@@ -19,7 +19,7 @@ from linkpulse.core.models import Message
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
-    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq           INTEGER PRIMARY KEY,
     queue         TEXT NOT NULL CHECK (queue IN ('main', 'dlq')),
     body          TEXT NOT NULL,
     sent_at       REAL NOT NULL,
@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_visible ON messages (queue, visible_at);
 """
+# No AUTOINCREMENT: it costs a sqlite_sequence update per sent message (~1 us of the
+# ~5 us an insert takes). A seq may then be reused after the newest message is deleted;
+# that is harmless, because a receipt also carries the delivery count and a random part.
 
 MAX_BATCH = 10
 POLL_INTERVAL = 0.02
