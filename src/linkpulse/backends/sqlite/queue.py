@@ -8,6 +8,7 @@ belongs to; once the message is delivered again, the old receipt deletes nothing
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -68,10 +69,10 @@ class SqliteQueue:
             return
         now = time.time()
         with self.db.transaction() as conn:
-            conn.executemany(
+            conn.execute(
                 "INSERT INTO messages (queue, body, sent_at, visible_at) "
-                "VALUES ('main', ?, ?, ?)",
-                [(body, now, now) for body in bodies],
+                "SELECT 'main', value, ?, ? FROM json_each(?)",
+                (now, now, json.dumps(list(bodies), ensure_ascii=False)),
             )
         with self._arrived:
             self._arrived.notify_all()
