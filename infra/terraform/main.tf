@@ -185,7 +185,7 @@ module "redirect" {
   source = "./modules/lambda"
 
   function_name = "${var.name}-redirect"
-  description   = "GET /{code}: 302 to the long URL and one click event on the queue."
+  description   = "GET/HEAD /{code}: 302 to the long URL (GET also queues one click); JSON 404/405 for unmatched routes."
   handler       = local.functions.redirect.handler
   memory_size   = local.functions.redirect.memory_size
   timeout       = local.functions.redirect.timeout
