@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from linkpulse.api import HttpApi
 from linkpulse.core.cache import CachedLinkStore
 from linkpulse.core.ports import AnalyticsStore, ClickQueue, ClickSender, DeadLetters, LinkStore
 from linkpulse.settings import Settings
@@ -22,6 +23,12 @@ class Components:
     sender: ClickSender
     """Where the redirect puts clicks (a group-committing buffer in front of ``queue``)."""
     closers: list[Any] = field(default_factory=list)
+
+    def http_api(self) -> HttpApi:
+        """The edge-neutral HTTP behaviour over these components."""
+        s = self.settings
+        return HttpApi(self.links, self.analytics, self.sender, code_length=s.code_length,
+                       base_url=s.base_url, max_body_bytes=s.max_body_bytes)
 
     def start(self) -> None:
         start = getattr(self.sender, "start", None)

@@ -7,16 +7,19 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from linkpulse import bootstrap
+from linkpulse.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from linkpulse.api import Response
     from linkpulse.consumer import Consumer
-from linkpulse.settings import Settings, SettingsError
 
 app = typer.Typer(help="linkpulse: URL shortener with exact click analytics.",
                   no_args_is_help=True, add_completion=False)
@@ -47,6 +50,27 @@ def _settings(**overrides: Any) -> Settings:
 def _logging(level: str) -> None:
     logging.basicConfig(level=level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@contextmanager
+def _components(settings: Settings) -> Iterator[bootstrap.Components]:
+    """Components for one command, closed when it is done."""
+    components = bootstrap.build(settings, buffered=False)
+    try:
+        yield components
+    finally:
+        components.close()
+
+
+def _local_base(settings: Settings) -> str:
+    return f"http://{settings.host}:{settings.port}"
+
+
+def _print_response(response: Response) -> None:
+    """Print an API answer as JSON; an error answer makes the command exit 1."""
+    _echo_json(response.json())
+    if response.status >= 400:
+        raise typer.Exit(1)
 
 
 def _echo_json(payload: object) -> None:
@@ -165,39 +189,19 @@ def shorten(
     db: DbOpt = None, backend: BackendOpt = None, endpoint_url: EndpointOpt = None,
 ) -> None:
     """Create a short link in the store directly (no server needed)."""
-    from linkpulse.api import HttpApi
-
     settings = _settings(db=db, backend=backend, endpoint_url=endpoint_url)
-    components = bootstrap.build(settings, buffered=False)
-    try:
-        api = HttpApi(components.links, components.analytics, components.sender,
-                      code_length=settings.code_length, base_url=settings.base_url)
-        body = json.dumps({"url": url, **({"alias": alias} if alias else {})}).encode()
-        response = api.shorten(body, f"http://{settings.host}:{settings.port}")
-    finally:
-        components.close()
-    _echo_json(response.json())
-    if response.status >= 400:
-        raise typer.Exit(1)
+    body = json.dumps({"url": url, **({"alias": alias} if alias else {})}).encode()
+    with _components(settings) as components:
+        _print_response(components.http_api().shorten(body, _local_base(settings)))
 
 
 @app.command()
 def stats(code: str, db: DbOpt = None, backend: BackendOpt = None,
           endpoint_url: EndpointOpt = None) -> None:
     """Print the all-time stats of a link as JSON."""
-    from linkpulse.api import HttpApi
-
     settings = _settings(db=db, backend=backend, endpoint_url=endpoint_url)
-    components = bootstrap.build(settings, buffered=False)
-    try:
-        api = HttpApi(components.links, components.analytics, components.sender,
-                      base_url=settings.base_url)
-        response = api.stats(code, f"http://{settings.host}:{settings.port}")
-    finally:
-        components.close()
-    _echo_json(response.json())
-    if response.status >= 400:
-        raise typer.Exit(1)
+    with _components(settings) as components:
+        _print_response(components.http_api().stats(code, _local_base(settings)))
 
 
 @dlq_app.command("list")
@@ -206,12 +210,8 @@ def dlq_list(
     db: DbOpt = None, backend: BackendOpt = None, endpoint_url: EndpointOpt = None,
 ) -> None:
     """List dead-lettered click messages."""
-    settings = _settings(db=db, backend=backend, endpoint_url=endpoint_url)
-    components = bootstrap.build(settings, buffered=False)
-    try:
-        messages = components.dead_letters.dlq_list(limit)
-    finally:
-        components.close()
+    with _components(_settings(db=db, backend=backend, endpoint_url=endpoint_url)) as c:
+        messages = c.dead_letters.dlq_list(limit)
     _echo_json([{"message_id": m.message_id, "receive_count": m.receive_count,
                  "sent_at": m.sent_at, "body": m.body} for m in messages])
 
@@ -220,12 +220,8 @@ def dlq_list(
 def dlq_redrive(db: DbOpt = None, backend: BackendOpt = None,
                 endpoint_url: EndpointOpt = None) -> None:
     """Move every dead letter back to the click queue for another try."""
-    settings = _settings(db=db, backend=backend, endpoint_url=endpoint_url)
-    components = bootstrap.build(settings, buffered=False)
-    try:
-        moved = components.dead_letters.dlq_redrive()
-    finally:
-        components.close()
+    with _components(_settings(db=db, backend=backend, endpoint_url=endpoint_url)) as c:
+        moved = c.dead_letters.dlq_redrive()
     _echo_json({"redriven": moved})
 
 

@@ -46,10 +46,7 @@ def components() -> Components:
 def api() -> HttpApi:
     global _api
     if _api is None:
-        c = components()
-        s = c.settings
-        _api = HttpApi(c.links, c.analytics, c.sender, code_length=s.code_length,
-                       base_url=s.base_url, max_body_bytes=s.max_body_bytes)
+        _api = components().http_api()
     return _api
 
 

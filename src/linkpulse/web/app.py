@@ -16,7 +16,7 @@ from starlette.responses import Response as StarletteResponse
 
 import linkpulse
 from linkpulse import bootstrap
-from linkpulse.api import HttpApi, Response, error_response, response_for
+from linkpulse.api import Response, error_response, response_for
 from linkpulse.bootstrap import Components
 from linkpulse.core.errors import PayloadTooLarge
 from linkpulse.settings import Settings
@@ -50,11 +50,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 def create_api_app(components: Components, *, own_lifecycle: bool = True) -> FastAPI:
     settings = components.settings
-    api = HttpApi(
-        components.links, components.analytics, components.sender,
-        code_length=settings.code_length, base_url=settings.base_url,
-        max_body_bytes=settings.max_body_bytes,
-    )
+    api = components.http_api()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
