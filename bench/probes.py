@@ -55,7 +55,7 @@ def counted(db: Path) -> int:
     try:
         conn = components.analytics.db.connection()  # type: ignore[attr-defined]
         return int(conn.execute(
-            "SELECT coalesce(sum(count), 0) FROM counters WHERE dim = 'total'"
+            "SELECT coalesce(sum(count), 0) FROM tallies WHERE dim IN ('class', 'total')"
         ).fetchone()[0])
     finally:
         components.close()

@@ -171,8 +171,7 @@ def consumer_section(sizes: Sizes, tmp: Path, out: dict[str, Any]) -> None:
     seed.queue_messages(components, codes, sizes.consumer_clicks)
     consumer = Consumer.for_analytics(components.queue, components.analytics, wait_seconds=0)
     started = time.perf_counter()
-    while consumer.run_once():
-        pass
+    consumer.run(until_empty=True)
     elapsed = time.perf_counter() - started
     components.close()
     total = counted(db)

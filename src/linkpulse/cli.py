@@ -102,7 +102,8 @@ def _consumer(components: bootstrap.Components) -> Consumer:
         # Events of at most 10 records, like the event source mapping's batch size.
         return Consumer(components.queue, batch_handler(components), max_messages=10,
                         **options)
-    return Consumer.for_analytics(components.queue, components.analytics, **options)
+    return Consumer.for_analytics(components.queue, components.analytics,
+                                  max_messages=settings.consumer_batch_size, **options)
 
 
 @app.command()

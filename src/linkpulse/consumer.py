@@ -1,13 +1,17 @@
 """The local click consumer: receive a batch, process it, delete only the successes.
 
 This is the embedded shape of what the SQS event source mapping does for the analytics
-Lambda: batches of at most 10, partial batch failure, redelivery after the visibility
-timeout, dead-lettering after ``max_receive_count`` receives.
+Lambda: partial batch failure, redelivery after the visibility timeout, dead-lettering
+after ``max_receive_count`` receives.
 
-While the queue has a backlog, the consumer receives several SQS-sized batches back to
-back (for at most ``gather_seconds``) and records them in one analytics step, like an
-event source mapping's batching window: each commit then carries up to ``max_messages``
-clicks instead of 10. Every message still succeeds or fails alone.
+Like an event source mapping, it hands its function more than one SQS receive at a
+time: ``receive_batch`` takes every visible message up to ``max_messages`` (10,000 by
+default, the mapping's maximum), so while the queue has a backlog each analytics
+commit carries thousands of clicks, and when it has none a click is processed as soon
+as it arrives. Every message still succeeds or fails alone.
+
+Several consumers (``linkpulse worker`` processes) can share one queue: each delivery
+goes to one of them, and the SQLite files' write locks are taken in turn.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from linkpulse.core import service
 from linkpulse.core.models import BatchResult, Message
-from linkpulse.core.ports import AnalyticsStore, ClickQueue
+from linkpulse.core.ports import MAX_EVENT_BATCH, AnalyticsStore, ClickQueue
 
 log = logging.getLogger("linkpulse.consumer")
 
@@ -44,8 +49,7 @@ class Consumer:
         handle: BatchHandler,
         *,
         wait_seconds: float = 1.0,
-        max_messages: int = 1000,
-        gather_seconds: float = 0.05,
+        max_messages: int = MAX_EVENT_BATCH,
         housekeeping: Callable[[], object] | None = None,
         housekeeping_interval: float = 3600.0,
     ) -> None:
@@ -53,34 +57,30 @@ class Consumer:
         self._handle = handle
         self._wait = wait_seconds
         self._max_messages = max_messages
-        self._gather = gather_seconds
         self._housekeeping = housekeeping
         self._housekeeping_interval = housekeeping_interval
+        self._next_housekeeping = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stats = ConsumerStats()
 
     @classmethod
     def for_analytics(cls, queue: ClickQueue, analytics: AnalyticsStore,
-                      **kwargs: object) -> Consumer:
+                      **kwargs: Any) -> Consumer:
         def handle(messages: list[Message]) -> BatchResult:
             return service.process_batch(analytics, messages)
 
-        return cls(queue, handle, **kwargs)  # type: ignore[arg-type]
+        return cls(queue, handle, **kwargs)
 
     def receive(self) -> list[Message]:
-        """One batch of up to 10, waiting for it; then more full batches while there are."""
-        batch = self._queue.receive(10, wait_seconds=self._wait)
-        messages = list(batch)
-        until = time.monotonic() + self._gather
-        while (len(batch) == 10 and len(messages) + 10 <= self._max_messages
-               and time.monotonic() < until):
-            batch = self._queue.receive(10)
-            messages += batch
-        return messages
+        """What is visible, up to ``max_messages``, waiting up to ``wait_seconds``."""
+        return self._queue.receive_batch(self._max_messages, wait_seconds=self._wait)
 
     def run_once(self) -> int:
         """Receive and process one batch; return how many messages were received."""
+        if self._housekeeping and time.monotonic() >= self._next_housekeeping:
+            self._next_housekeeping = time.monotonic() + self._housekeeping_interval
+            self._housekeeping()
         messages = self.receive()
         if not messages:
             return 0
@@ -94,15 +94,14 @@ class Consumer:
         s.failed += len(result.failed)
         return len(messages)
 
-    def run(self) -> None:
-        """Loop until :meth:`stop`; errors are logged and the loop goes on after a pause."""
-        next_housekeeping = 0.0
+    def run(self, *, until_empty: bool = False) -> None:
+        """Loop until :meth:`stop` (or, with ``until_empty``, until a receive comes back
+        empty). Errors are logged and the loop goes on after a pause; a batch that
+        failed is redelivered after its visibility timeout."""
         while not self._stop.is_set():
             try:
-                if self._housekeeping and time.monotonic() >= next_housekeeping:
-                    next_housekeeping = time.monotonic() + self._housekeeping_interval
-                    self._housekeeping()
-                self.run_once()
+                if not self.run_once() and until_empty:
+                    return
             except Exception:
                 log.exception("consumer iteration failed; retrying in 1s")
                 self._stop.wait(1.0)

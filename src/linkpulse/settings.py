@@ -59,6 +59,9 @@ class Settings:
     queue_retention_seconds: int = 4 * 86_400
     dlq_retention_seconds: int = 14 * 86_400
     poll_wait_seconds: float = 1.0
+    consumer_batch_size: int = 10_000
+    """Most clicks the embedded consumer records per transaction (an event source
+    mapping's largest batch); it takes what is visible, so only a backlog fills it."""
 
     # --- AWS backend
     endpoint_url: str = ""
@@ -89,6 +92,8 @@ class Settings:
         _check(60 <= self.dlq_retention_seconds <= 1_209_600, "dlq_retention_seconds",
                "must be 60-1209600 (SQS limits)")
         _check(0 <= self.poll_wait_seconds <= 20, "poll_wait_seconds", "must be 0-20")
+        _check(1 <= self.consumer_batch_size <= 10_000, "consumer_batch_size",
+               "must be 1-10000")
         # Deduplication keys are the raw click rows: they must outlive any redelivery.
         min_days = -(-(self.queue_retention_seconds + self.dlq_retention_seconds) // 86_400)
         _check(self.click_retention_days >= min_days, "click_retention_days",

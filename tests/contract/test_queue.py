@@ -119,3 +119,36 @@ def test_depth_counts_visible_and_in_flight(backend: Backend) -> None:
     got = _receive_all(backend, 1)
     wait_for(lambda: backend.queue.approximate_depth()[1] == len(got), timeout=10,
              message="in-flight count")
+
+
+def test_receive_batch_takes_more_than_ten_each_once(backend: Backend) -> None:
+    backend.queue.send_batch([f"m{i}" for i in range(25)])
+    got: list = []
+    deadline = time.monotonic() + 10
+    while len(got) < 25 and time.monotonic() < deadline:
+        got += backend.queue.receive_batch(100, wait_seconds=0.5, visibility_timeout=30)
+    assert sorted(m.body for m in got) == sorted(f"m{i}" for i in range(25))
+    assert len({m.receipt for m in got}) == 25
+    assert backend.queue.delete_batch([m.receipt for m in got]) == 25
+    assert backend.queue.receive_batch(100, wait_seconds=0.2) == []
+
+
+def test_receive_batch_stops_at_its_maximum(backend: Backend) -> None:
+    backend.queue.send_batch([f"m{i}" for i in range(15)])
+    wait_for(lambda: sum(backend.queue.approximate_depth()) == 15, timeout=10,
+             message="15 messages queued")
+    first = backend.queue.receive_batch(12, wait_seconds=1, visibility_timeout=30)
+    assert 1 <= len(first) <= 12
+    with pytest.raises(ValueError):  # noqa: PT011 - the two adapters word it differently
+        backend.queue.receive_batch(10_001)
+
+
+def test_receive_batch_dead_letters_like_receive(backend: Backend) -> None:
+    backend.queue.send("poison")
+    for _ in range(MAX_RECEIVE_COUNT):
+        wait_for(lambda: backend.queue.receive_batch(50, wait_seconds=0.5,
+                                                     visibility_timeout=0.5),
+                 timeout=10, message="the message delivered again")
+    dead = wait_for(lambda: backend.queue.receive_batch(50, wait_seconds=0.5) == []
+                    and backend.queue.dlq_list(), timeout=10, message="a dead letter")
+    assert [m.body for m in dead] == ["poison"]

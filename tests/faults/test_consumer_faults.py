@@ -14,7 +14,8 @@ def test_consumer_killed_mid_batch_and_restarted_counts_exactly_n(embedded: Embe
     n = 6000
     embedded.enqueue_clicks("crash01", n)
     for attempt in range(5):
-        worker = embedded.worker(f"doomed-{attempt}", visibility_timeout=1)
+        worker = embedded.worker(f"doomed-{attempt}", visibility_timeout=1,
+                                 consumer_batch_size=500)
         start = embedded.total("crash01")
         wait_for(lambda s=start: embedded.total("crash01") > s + 50, timeout=30,  # type: ignore[misc]
                  interval=0.005, message="the consumer to make progress")
@@ -69,7 +70,8 @@ def test_dlq_cli_lists_and_redrives_dead_letters(embedded: Embedded) -> None:
 def test_two_consumers_at_once_count_exactly_n(embedded: Embedded) -> None:
     n = 5000
     embedded.enqueue_clicks("twice01", n)
-    workers = [embedded.worker(f"w{i}") for i in range(2)]
+    # small batches, so that neither takes the whole queue in one receive
+    workers = [embedded.worker(f"w{i}", consumer_batch_size=100) for i in range(2)]
     wait_for(lambda: embedded.total("twice01") == n, timeout=60, message=f"{n} clicks")
     wait_for(lambda: embedded.queue.approximate_depth() == (0, 0), timeout=30,
              message="queue drained")

@@ -52,6 +52,9 @@ def test_events_round_trip_through_the_queue_format(ua: str, ref: str) -> None:
     "", "not json", "[]", "null", '{"v": 2, "id": "x", "code": "c", "ts": 1}',
     '{"v": 1, "code": "c", "ts": 1}', '{"v": 1, "id": "x", "code": "c", "ts": "soon"}',
     '{"v": 1, "id": 5, "code": "c", "ts": 1}', '{"v": 1, "id": "", "code": "c", "ts": 1}',
+    '{"v": 1, "id": "x", "code": "c", "ts": NaN}', '{"v": 1, "id": "x", "code": "c", "ts": 1e300}',
+    '{"v": 1, "id": "x", "code": "c", "ts": -1}', '{"v": 1, "id": "x", "code": null, "ts": 1}',
+    '{"v": 1, "id": "x", "code": "c", "ts": 1, "ua": ["list"]}',
 ])
 def test_undecodable_messages_are_poison(body: str) -> None:
     with pytest.raises(PoisonMessage):

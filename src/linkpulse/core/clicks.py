@@ -11,6 +11,8 @@ from collections.abc import Callable
 from linkpulse.core.errors import PoisonMessage
 from linkpulse.core.models import ClickEvent
 
+MAX_TIMESTAMP = 253_402_300_799.0
+"""The last second of year 9999: later (or non-finite) timestamps have no calendar day."""
 MAX_HEADER_CHARS = 512
 """User agents and referers longer than this are cut: they are labels, not payloads."""
 
@@ -105,28 +107,33 @@ def encode_event(event: ClickEvent) -> str:
             f'"ref":{_json_str(e.referer)},"ip":{_json_str(e.ip)}}}')
 
 
+_decode_json = json.JSONDecoder().decode
+
+
 def decode_event(body: str) -> ClickEvent:
-    """Parse a message body; raise :class:`PoisonMessage` if it can never be processed."""
+    """Parse a message body; raise :class:`PoisonMessage` if it can never be processed.
+
+    Runs once per click in the consumer, so the checks are written out flat.
+    """
     try:
-        data = json.loads(body)
+        data = _decode_json(body)
     except (ValueError, TypeError) as exc:
         raise PoisonMessage(f"message body is not JSON: {exc}") from exc
-    if not isinstance(data, dict) or data.get("v") != 1:
+    if type(data) is not dict or data.get("v") != 1:
         raise PoisonMessage("message body is not a v1 click event")
+    get = data.get
+    click_id, code = get("id"), get("code")
+    user_agent, referer, ip = get("ua", ""), get("ref", ""), get("ip", "")
+    if click_id is None or code is None or "ts" not in data:
+        missing = [k for k in ("id", "code", "ts") if k not in data or data[k] is None]
+        raise PoisonMessage(f"click event is missing {', '.join(missing)}")
     try:
-        event = ClickEvent(
-            click_id=data["id"],
-            code=data["code"],
-            timestamp=float(data["ts"]),
-            user_agent=data.get("ua", ""),
-            referer=data.get("ref", ""),
-            ip=data.get("ip", ""),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PoisonMessage(f"click event is missing or has a bad field: {exc}") from exc
-    if not all(
-        isinstance(v, str) for v in (event.click_id, event.code, event.user_agent,
-                                     event.referer, event.ip)
-    ) or not event.click_id or not event.code:
+        timestamp = float(data["ts"])
+    except (TypeError, ValueError) as exc:
+        raise PoisonMessage(f"click event has a bad timestamp: {exc}") from exc
+    if not 0 <= timestamp <= MAX_TIMESTAMP:  # also false for NaN
+        raise PoisonMessage(f"click event has a timestamp out of range: {timestamp}")
+    if not (type(click_id) is str and type(code) is str and type(user_agent) is str
+            and type(referer) is str and type(ip) is str) or not click_id or not code:
         raise PoisonMessage("click event has a field of the wrong type")
-    return event
+    return ClickEvent(click_id, code, timestamp, user_agent, referer, ip)

@@ -11,6 +11,9 @@ from typing import Protocol
 
 from linkpulse.core.models import Analytics, Click, Link, Message
 
+MAX_EVENT_BATCH = 10_000
+"""The largest batch a consumer takes at once: an SQS event source mapping's maximum."""
+
 
 class LinkStore(Protocol):
     def create_if_absent(self, link: Link) -> None:
@@ -46,6 +49,15 @@ class ClickQueue(Protocol):
         ``wait_seconds`` for the first. Received messages stay invisible for the
         visibility timeout; a message received more than the queue's max receive count
         moves to the dead-letter queue instead of being delivered."""
+
+    def receive_batch(
+        self, max_messages: int, wait_seconds: float = 0.0,
+        visibility_timeout: float | None = None,
+    ) -> list[Message]:
+        """Up to ``max_messages`` (up to 10,000, an event source mapping's largest
+        batch) visible messages, waiting up to ``wait_seconds`` for the first, with the
+        semantics of :meth:`receive`. Adapters take them in backend-sized receives and
+        stop early when the queue has no more visible messages."""
 
     def delete_batch(self, receipts: Sequence[str]) -> int:
         """Delete messages by receipt; stale receipts delete nothing. Returns how many."""

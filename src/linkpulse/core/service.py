@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from linkpulse.core import codes
 from linkpulse.core.clicks import decode_event, encode_event, make_event
@@ -111,8 +112,13 @@ def record_click(
 
 def enrich(event: ClickEvent) -> Click:
     ua = classify(event.user_agent)
-    day = datetime.fromtimestamp(event.timestamp, UTC).strftime("%Y-%m-%d")
-    return Click(event, ua.browser, ua.os, ua.device, ua.is_bot, day)
+    return Click(event, ua.browser, ua.os, ua.device, ua.is_bot, _day(event.timestamp // 86_400))
+
+
+@lru_cache(maxsize=64)
+def _day(days_since_epoch: float) -> str:
+    """The UTC date of a day number: clicks of one batch share a handful of days."""
+    return datetime.fromtimestamp(days_since_epoch * 86_400, UTC).strftime("%Y-%m-%d")
 
 
 def process_batch(analytics: AnalyticsStore, messages: Sequence[Message]) -> BatchResult:

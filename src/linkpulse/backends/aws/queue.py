@@ -9,6 +9,7 @@ from typing import Any
 from linkpulse.backends.aws.clients import LazyClient, error_code, translated
 from linkpulse.core.errors import BackendUnavailable
 from linkpulse.core.models import Message
+from linkpulse.core.ports import MAX_EVENT_BATCH
 
 MAX_BATCH = 10
 """SQS's limit on messages per ReceiveMessage / SendMessageBatch / DeleteMessageBatch."""
@@ -91,6 +92,20 @@ class SqsQueue:
     def receive(self, max_messages: int = 10, wait_seconds: float = 0.0,
                 visibility_timeout: float | None = None) -> list[Message]:
         return self._receive(self.queue_url, max_messages, wait_seconds, visibility_timeout)
+
+    def receive_batch(self, max_messages: int, wait_seconds: float = 0.0,
+                      visibility_timeout: float | None = None) -> list[Message]:
+        """Receives of 10 back to back while they come back full, as the event source
+        mapping gathers a batch."""
+        if not 1 <= max_messages <= MAX_EVENT_BATCH:
+            raise ValueError(f"max_messages must be 1-{MAX_EVENT_BATCH}, not {max_messages}")
+        messages = self.receive(min(max_messages, MAX_BATCH), wait_seconds, visibility_timeout)
+        batch = messages
+        while len(batch) == MAX_BATCH and len(messages) < max_messages:
+            batch = self.receive(min(max_messages - len(messages), MAX_BATCH), 0.0,
+                                 visibility_timeout)
+            messages += batch
+        return messages
 
     def _receive(self, url: str, max_messages: int, wait_seconds: float,
                  visibility_timeout: float | None) -> list[Message]:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from linkpulse.backends.sqlite.db import Database
 from linkpulse.core.models import Message
+from linkpulse.core.ports import MAX_EVENT_BATCH
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -36,6 +37,7 @@ CREATE INDEX IF NOT EXISTS messages_visible ON messages (queue, visible_at);
 # that is harmless, because a receipt also carries the delivery count and a random part.
 
 MAX_BATCH = 10
+"""SQS's largest receive."""
 POLL_INTERVAL = 0.02
 """How often an idle long poll looks for messages sent by other processes."""
 HOUSEKEEPING_INTERVAL = 60.0
@@ -84,6 +86,21 @@ class SqliteQueue:
     ) -> list[Message]:
         if not 1 <= max_messages <= MAX_BATCH:
             raise ValueError(f"max_messages must be 1-{MAX_BATCH}")
+        return self._receive(max_messages, wait_seconds, visibility_timeout)
+
+    def receive_batch(
+        self, max_messages: int, wait_seconds: float = 0.0,
+        visibility_timeout: float | None = None,
+    ) -> list[Message]:
+        """Up to ``max_messages`` in one transaction: what SQS's event source mapping
+        gathers with many receives, taken here in one step."""
+        if not 1 <= max_messages <= MAX_EVENT_BATCH:
+            raise ValueError(f"max_messages must be 1-{MAX_EVENT_BATCH}")
+        return self._receive(max_messages, wait_seconds, visibility_timeout)
+
+    def _receive(
+        self, max_messages: int, wait_seconds: float, visibility_timeout: float | None,
+    ) -> list[Message]:
         timeout = self.visibility_timeout if visibility_timeout is None else visibility_timeout
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -106,7 +123,11 @@ class SqliteQueue:
         return row is not None
 
     def _take(self, max_messages: int, visibility_timeout: float) -> list[Message]:
+        """Deliver the oldest visible messages, set-wise: one statement dead-letters those
+        already received ``max_receive_count`` times, one hides the rest and gives each
+        a receipt of its own (sequence, delivery count, and a token of this receive)."""
         out: list[Message] = []
+        token = os.urandom(6).hex()
         with self.db.transaction() as conn:
             now = time.time()
             while len(out) < max_messages:
@@ -117,33 +138,35 @@ class SqliteQueue:
                 ).fetchall()
                 if not rows:
                     break
-                for seq, body, sent_at, count in rows:
-                    if count >= self.max_receive_count:
-                        # Delivered max_receive_count times already: dead-letter it.
-                        conn.execute(
-                            "UPDATE messages SET queue = 'dlq', moved_at = ?, visible_at = ?, "
-                            "receipt = NULL WHERE seq = ?", (now, now, seq),
-                        )
-                        continue
-                    receipt = f"{seq}.{count + 1}.{os.urandom(6).hex()}"
+                exhausted = [seq for seq, _, _, count in rows
+                             if count >= self.max_receive_count]
+                if exhausted:
                     conn.execute(
-                        "UPDATE messages SET receive_count = ?, receipt = ?, visible_at = ? "
-                        "WHERE seq = ?", (count + 1, receipt, now + visibility_timeout, seq),
+                        "UPDATE messages SET queue = 'dlq', moved_at = ?1, visible_at = ?1, "
+                        "receipt = NULL WHERE seq IN (SELECT value FROM json_each(?2))",
+                        (now, json.dumps(exhausted)),
                     )
-                    out.append(Message(str(seq), body, receipt, count + 1, sent_at))
+                    rows = [r for r in rows if r[3] < self.max_receive_count]
+                conn.execute(
+                    "UPDATE messages SET receive_count = receive_count + 1, "
+                    "receipt = seq || '.' || (receive_count + 1) || '.' || ?1, visible_at = ?2 "
+                    "WHERE seq IN (SELECT value FROM json_each(?3))",
+                    (token, now + visibility_timeout, json.dumps([r[0] for r in rows])),
+                )
+                out += [Message(str(seq), body, f"{seq}.{count + 1}.{token}", count + 1, sent)
+                        for seq, body, sent, count in rows]
         return out
 
     def delete_batch(self, receipts: Sequence[str]) -> int:
-        rows = [(_seq_of(r), r) for r in receipts]
-        rows = [(seq, r) for seq, r in rows if seq is not None]
-        if not rows:
+        seqs = [seq for seq in map(_seq_of, receipts) if seq is not None]
+        if not seqs:
             return 0
         with self.db.transaction() as conn:
-            before = conn.total_changes
-            conn.executemany(
-                "DELETE FROM messages WHERE seq = ? AND receipt = ? AND queue = 'main'", rows
-            )
-            return conn.total_changes - before
+            return conn.execute(
+                "DELETE FROM messages WHERE seq IN (SELECT value FROM json_each(?)) "
+                "AND receipt IN (SELECT value FROM json_each(?)) AND queue = 'main'",
+                (json.dumps(seqs), json.dumps(list(receipts))),
+            ).rowcount
 
     def delete(self, receipt: str) -> bool:
         return self.delete_batch((receipt,)) == 1
