@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -9,6 +10,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from linkpulse.core.errors import BackendUnavailable
+
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's busy handler alone
+    fcntl = None  # type: ignore[assignment]
 
 BUSY_TIMEOUT_MS = 10_000
 CACHE_SIZE_KIB = -65_536
@@ -33,6 +39,8 @@ class Database:
         # SQLite allows one writer per file. Threads of this process queue for it on a
         # lock instead of in SQLite's busy handler, which sleeps up to 100 ms per retry.
         self._write_lock = threading.Lock()
+        self._lock_fd: int | None = None
+        self._lock_pid = 0
         self.connection().executescript(schema)
 
     def connection(self) -> sqlite3.Connection:
@@ -67,8 +75,25 @@ class Database:
         if not immediate:
             yield from self._run(conn, "BEGIN")
             return
-        with self._write_lock:
+        with self._write_lock, self._writer_file_lock():
             yield from self._run(conn, "BEGIN IMMEDIATE")
+
+    @contextmanager
+    def _writer_file_lock(self) -> Iterator[None]:
+        """Writers of other processes queue on an advisory lock (``<db>.lock``): the
+        kernel wakes the next one the moment the lock is free, where SQLite's busy
+        handler would have it sleep and retry."""
+        if fcntl is None:
+            yield
+            return
+        if self._lock_fd is None or self._lock_pid != os.getpid():
+            self._lock_fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            self._lock_pid = os.getpid()
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def _run(self, conn: sqlite3.Connection, begin: str) -> Iterator[sqlite3.Connection]:
         try:
@@ -92,4 +117,7 @@ class Database:
             for conn in self._all:
                 conn.close()
             self._all.clear()
+            if self._lock_fd is not None and self._lock_pid == os.getpid():
+                os.close(self._lock_fd)
+            self._lock_fd = None
         self._local = threading.local()
