@@ -1,12 +1,16 @@
 """HTTP worker CPU per redirect, linkpulse against the bare 302, alternating rounds.
 
     python bench/redirect_cpu.py [--rounds 3] [--duration 4] [--links 10000] [--workers 2]
+    git archive REV src | tar -x -C /tmp/rev
+    python bench/redirect_cpu.py --baseline-src /tmp/rev/src      # REV and this tree
 
 A narrower, steadier companion of ``bench/run.py``'s redirect row for comparing commits:
 few enough links that every worker's cache is warm after the warm-up (so cache misses do
 not blur the per-request cost), the consumer off by default (``--consumer`` turns it on),
 and bare and linkpulse measured in alternating rounds so that a burst of CPU steal hits
-both. Prints worker CPU us/request and req/s per round and the median of each.
+both. ``--baseline-src DIR`` adds a third server, linkpulse imported from ``DIR`` (an
+older revision's ``src``), to compare two commits in one run. Prints worker CPU
+us/request and req/s per round and the median of each.
 """
 
 from __future__ import annotations
@@ -43,9 +47,14 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--consumer", action="store_true", help="run the in-process consumer")
+    parser.add_argument("--baseline-src", type=Path, help="also run linkpulse from this src")
     args = parser.parse_args()
 
     results: dict[str, list[tuple[float, float]]] = {"bare": [], "linkpulse": []}
+    envs: dict[str, dict[str, str]] = {"linkpulse": {}}
+    if args.baseline_src:
+        results["baseline"] = []
+        envs["baseline"] = {"PYTHONPATH": str(args.baseline_src.resolve())}
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "cpu.db"
         paths = [f"/{c}" for c in seed.links(db, args.links)]
@@ -55,10 +64,11 @@ def main() -> None:
             with servers.bare(port, args.workers) as server:
                 results["bare"].append(measure(server, f"http://127.0.0.1:{port}", paths,
                                                args.duration, args.workers))
-            port = servers.free_port()
-            with servers.linkpulse(db, port, args.workers, *extra) as server:
-                results["linkpulse"].append(measure(server, f"http://127.0.0.1:{port}", paths,
-                                                    args.duration, args.workers))
+            for name, env in envs.items():
+                port = servers.free_port()
+                with servers.linkpulse(db, port, args.workers, *extra, env=env) as server:
+                    results[name].append(measure(server, f"http://127.0.0.1:{port}", paths,
+                                                 args.duration, args.workers))
             print(f"round {i + 1}: " + ", ".join(
                 f"{name} {r[-1][0]:.1f} us {r[-1][1]:,.0f}/s" for name, r in results.items()),
                 file=sys.stderr, flush=True)
