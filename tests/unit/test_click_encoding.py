@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkpulse.core.clicks import decode_event, encode_event
+from linkpulse.core.clicks import decode_event, encode_event, make_event, new_click
 from linkpulse.core.models import ClickEvent
 
 texts = st.text(max_size=40)
@@ -31,3 +32,16 @@ def test_encoding_is_byte_for_byte_json_dumps(event: ClickEvent) -> None:
 @given(events)
 def test_an_encoded_event_decodes_to_itself(event: ClickEvent) -> None:
     assert decode_event(encode_event(event)) == event
+
+
+@given(st.text(max_size=600), st.text(max_size=600),
+       st.sampled_from(["192.0.2.44", "2001:db8:abcd:12::1", "", None, "junk"]),
+       st.floats(min_value=0, max_value=4e9, allow_nan=False))
+def test_the_redirects_shortcut_writes_what_make_and_encode_event_write(
+    ua: str, ref: str, ip: str | None, now: float,
+) -> None:
+    """new_click (the redirect's path, no ClickEvent in between) is encode_event(make_event)."""
+    click_id, body = new_click("abc1234", ua, ref, ip, now)
+    event = make_event("abc1234", ua, ref, ip, now)
+    assert body == encode_event(replace(event, click_id=click_id))
+    assert decode_event(body) == replace(event, click_id=click_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,12 @@ class _ClickIds:
     Ids sort by time as strings, so "most recent first" is an index scan on the id alone.
     Within one millisecond a process increments the random part instead of drawing a new
     one (ULID's monotonic mode), so its clicks keep their order too.
+
+    The random part must make ids unique, not unguessable (they are never a secret), so
+    it comes from a private ``random.Random`` seeded from the OS, reseeded in a forked
+    child (nobody else's ``random.seed`` can make two processes draw alike): cheaper than
+    ``os.urandom``, a system call that also releases the GIL, once per millisecond in
+    every busy worker.
     """
 
     _RANDOM_MAX = (1 << 80) - 1
@@ -31,6 +38,8 @@ class _ClickIds:
         self._lock = threading.Lock()
         self._last_ms = -1
         self._last_random = 0
+        self._random = random.Random()
+        os.register_at_fork(after_in_child=self._random.seed)
 
     def __call__(self, now: float | None = None) -> str:
         ms = int((time.time() if now is None else now) * 1000)
@@ -39,9 +48,8 @@ class _ClickIds:
                 self._last_random += 1
             else:
                 self._last_ms = ms
-                self._last_random = int.from_bytes(os.urandom(10)) >> 1
-            random = self._last_random
-        return f"{ms:012x}{random:020x}"
+                self._last_random = self._random.getrandbits(79)
+            return f"{ms << 80 | self._last_random:032x}"
 
 
 new_click_id = _ClickIds()
@@ -90,6 +98,19 @@ def make_event(
     )
 
 
+def new_click(
+    code: str, user_agent: str | None, referer: str | None, client_ip: str | None,
+    now: float | None = None,
+) -> tuple[str, str]:
+    """``(click id, message body)``: what ``encode_event(make_event(...))`` gives, without
+    the intermediate :class:`ClickEvent` (a frozen dataclass costs ~0.7 us to build, a
+    fifth of a click). The redirect's path, once per request."""
+    ts = time.time() if now is None else now
+    click_id = new_click_id(ts)
+    return click_id, _body(click_id, code, ts, (user_agent or "")[:MAX_HEADER_CHARS],
+                           (referer or "")[:MAX_HEADER_CHARS], anonymise_ip(client_ip))
+
+
 # A JSON string literal, non-ASCII kept as is: what json.dumps(ensure_ascii=False) uses.
 _json_str: Callable[[str], str] = json.encoder.encode_basestring
 
@@ -102,9 +123,12 @@ def encode_event(event: ClickEvent) -> str:
     (the timestamp is a finite number).
     """
     e = event
-    return (f'{{"v":1,"id":{_json_str(e.click_id)},"code":{_json_str(e.code)},'
-            f'"ts":{e.timestamp!r},"ua":{_json_str(e.user_agent)},'
-            f'"ref":{_json_str(e.referer)},"ip":{_json_str(e.ip)}}}')
+    return _body(e.click_id, e.code, e.timestamp, e.user_agent, e.referer, e.ip)
+
+
+def _body(click_id: str, code: str, ts: float, ua: str, ref: str, ip: str) -> str:
+    return (f'{{"v":1,"id":{_json_str(click_id)},"code":{_json_str(code)},"ts":{ts!r},'
+            f'"ua":{_json_str(ua)},"ref":{_json_str(ref)},"ip":{_json_str(ip)}}}')
 
 
 _decode_json = json.JSONDecoder().decode

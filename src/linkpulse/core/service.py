@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from linkpulse.core import codes
-from linkpulse.core.clicks import decode_event, encode_event, make_event
+from linkpulse.core.clicks import decode_event, new_click
 from linkpulse.core.errors import (
     AliasTaken,
     CodeSpaceExhausted,
@@ -100,14 +100,15 @@ def record_click(
     referer: str | None,
     client_ip: str | None,
     now: float | None = None,
-) -> ClickEvent:
-    """Put a click on the queue. Never raises: the redirect must not wait on analytics."""
-    event = make_event(code, user_agent, referer, client_ip, now)
+) -> str:
+    """Put a click on the queue and return its id. Never raises: the redirect must not
+    wait on analytics."""
+    click_id, body = new_click(code, user_agent, referer, client_ip, now)
     try:
-        queue.send(encode_event(event))
+        queue.send(body)
     except Exception:
-        log.exception("click %s for %s could not be queued", event.click_id, code)
-    return event
+        log.exception("click %s for %s could not be queued", click_id, code)
+    return click_id
 
 
 def enrich(event: ClickEvent) -> Click:

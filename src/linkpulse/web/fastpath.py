@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from linkpulse.api import HttpApi, Response
+from linkpulse.api import REDIRECT_CACHE_CONTROL, HttpApi, Response, response_for
 from linkpulse.core.codes import could_exist, is_reserved
 from linkpulse.web.types import ASGIApp, Receive, Scope, Send
 
 _UA = b"user-agent"
 _REFERER = b"referer"
 _ORIGIN = b"origin"
+# What every 302 carries after its Location: the headers of HttpApi.redirect's Response.
+_REDIRECT_TAIL = ((b"cache-control", REDIRECT_CACHE_CONTROL.encode("latin-1")),
+                  (b"content-length", b"0"))
+_NO_BODY = {"type": "http.response.body", "body": b""}
 
 
 def _encode(response: Response) -> list[tuple[bytes, bytes]]:
@@ -56,20 +60,36 @@ class RedirectFastPath:
             elif name == _ORIGIN:
                 origin = value
         client = scope.get("client")
-        response = self.api.redirect(
-            code,
-            count=scope["method"] == "GET",
-            user_agent=user_agent,
-            referer=referer,
-            client_ip=client[0] if client else None,
-        )
+        try:
+            location = self.api.redirect_location(
+                code,
+                count=scope["method"] == "GET",
+                user_agent=user_agent,
+                referer=referer,
+                client_ip=client[0] if client else None,
+            )
+        except Exception as exc:
+            await self.answer(scope, send, response_for(exc), origin)
+            return
+        headers = [(b"location", location.encode("latin-1")), *_REDIRECT_TAIL]
+        if origin is not None:
+            self.allow(origin, headers)
+        await send({"type": "http.response.start", "status": 302, "headers": headers})
+        await send(_NO_BODY)
+
+    async def answer(self, scope: Scope, send: Send, response: Response, origin: bytes | None
+                     ) -> None:
         headers = _encode(response)
         if origin is not None:
-            if self.any_origin:
-                headers.append((b"access-control-allow-origin", b"*"))
-            elif origin in self.origins:
-                headers += [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
+            self.allow(origin, headers)
         await send({"type": "http.response.start", "status": response.status,
                     "headers": headers})
         body = b"" if scope["method"] == "HEAD" else response.body
         await send({"type": "http.response.body", "body": body})
+
+    def allow(self, origin: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        """Add the CORS headers for a cross-origin request from ``origin``, if allowed."""
+        if self.any_origin:
+            headers.append((b"access-control-allow-origin", b"*"))
+        elif origin in self.origins:
+            headers += [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]

@@ -1,0 +1,142 @@
+"""The redirect path in process, without sockets: CPU per request, stage by stage.
+
+    python bench/redirect_path.py [--requests N] [--repeat R]
+
+Drives the real ASGI app (``create_app``, SQLite backend, group-committed clicks) by
+calling it with a prepared scope and a ``send`` that only collects the messages, so
+what is timed is linkpulse's own Python: no uvicorn, no event loop, no network. Rows,
+all measured in this run:
+
+- ``bare 302``: ``bench/bare.py``'s callable, the baseline every row is compared with;
+- ``HEAD`` (lookup and response, no click), ``GET`` (plus creating and buffering the
+  click), and ``flush`` (the flusher writing the buffered clicks, per click);
+- ``GET + flush``: what one counted redirect costs a worker in all.
+
+Every link is looked up once before timing, so the cache is warm (as after the
+warm-up of ``bench/run.py``). The best of ``--repeat`` runs is reported. Stable enough
+to compare commits; run it under ``valgrind --tool=callgrind`` for instruction counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bare
+
+from bench import seed
+from linkpulse import bootstrap
+from linkpulse.web.app import create_app
+
+HEADERS = [
+    (b"host", b"127.0.0.1:8000"),
+    (b"user-agent", seed.USER_AGENTS[0].encode()),
+    (b"accept", b"*/*"),
+    (b"referer", b"https://news.ycombinator.com/"),
+]
+
+def scope(method: str, code: str) -> dict[str, Any]:
+    return {
+        "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1", "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 40000), "scheme": "http", "method": method,
+        "root_path": "", "path": f"/{code}", "raw_path": f"/{code}".encode(),
+        "query_string": b"", "headers": HEADERS,
+    }
+
+
+def drive(app: Callable[..., Coroutine[Any, Any, None]], scopes: list[dict[str, Any]],
+          flush: Callable[[], int] | None = None, every: int = 500) -> tuple[float, float]:
+    """Seconds spent answering every scope, and flushing every ``every`` requests (as the
+    flusher would at ~25k redirects/s); each call runs to completion without a loop."""
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    answering = flushing = 0.0
+    for start in range(0, len(scopes), every):
+        started = time.perf_counter()
+        for s in scopes[start:start + every]:
+            coro = app(s, receive, send)
+            try:
+                coro.send(None)
+            except StopIteration:
+                pass
+            else:  # pragma: no cover - the fast path never awaits anything real
+                raise RuntimeError("the app suspended")
+            sent.clear()
+        answered = time.perf_counter()
+        if flush is not None:
+            flush()
+        answering += answered - started
+        flushing += time.perf_counter() - answered
+    return answering, flushing
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=50_000)
+    parser.add_argument("--links", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    n = args.requests
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = seed.settings(Path(tmp) / "bench.db", click_flush_ms=20.0)
+        codes = seed.links(settings.db, args.links)
+        components = bootstrap.build(settings)  # flusher not started: flushed below
+        app = create_app(settings, components)
+        rng = random.Random(1)
+        picks = [rng.choice(codes) for _ in range(n)]
+        heads = [scope("HEAD", c) for c in picks]
+        gets = [scope("GET", c) for c in picks]
+        drive(app, [scope("HEAD", c) for c in codes])  # warm the cache
+        sender = components.sender
+        flush: Callable[[], int] = getattr(sender, "flush")  # noqa: B009
+
+        best: dict[str, float] = {}
+
+        def keep(name: str, seconds: float) -> None:
+            best[name] = min(best.get(name, seconds), seconds)
+
+        for _ in range(args.repeat):
+            keep("bare", drive(bare.app, gets)[0])
+            keep("head", drive(app, heads)[0])
+            flushed = getattr(sender, "flushed", 0)
+            answering, flushing = drive(app, gets, flush)
+            assert getattr(sender, "flushed", 0) - flushed == n
+            keep("get", answering)
+            keep("flush", flushing)
+        components.close()
+
+    us = {k: v / n * 1e6 for k, v in best.items()}
+    us["total"] = us["get"] + us["flush"]
+    rows = [
+        ("bare 302 (baseline)", us["bare"]),
+        ("HEAD: lookup + response", us["head"]),
+        ("GET: + click created and buffered", us["get"]),
+        ("flush: per click written", us["flush"]),
+        ("GET + flush: one counted redirect", us["total"]),
+    ]
+    print(f"{'stage':<40}{'us/request':>12}{'x bare':>8}")
+    for name, v in rows:
+        print(f"{name:<40}{v:>12.2f}{v / us['bare']:>8.1f}")
+    print(f"{n:,} requests over {args.links:,} links, best of {args.repeat}, "
+          f"Python {sys.version.split()[0]}")
+
+
+if __name__ == "__main__":
+    main()
