@@ -31,9 +31,13 @@ class Components:
                        base_url=s.base_url, max_body_bytes=s.max_body_bytes)
 
     def start(self) -> None:
+        """Start what serving needs: the click sender's flusher, a warm link cache."""
         start = getattr(self.sender, "start", None)
         if start is not None:
             start()
+        warm = getattr(self.links, "warm", None)
+        if warm is not None:
+            warm()
 
     def housekeeping(self) -> None:
         purge = getattr(self.analytics, "purge_clicks", None)

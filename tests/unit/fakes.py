@@ -22,6 +22,9 @@ class FakeLinkStore:
         self.gets += 1
         return self.links.get(code)
 
+    def list_links(self, limit: int) -> list[Link]:
+        return list(self.links.values())[:limit]
+
 
 class FakeSender:
     def __init__(self) -> None:

@@ -143,3 +143,14 @@ def test_cache_serves_repeat_reads_and_never_caches_misses() -> None:
     gets = inner.gets
     assert cached.get("x") == link
     assert inner.gets == gets
+
+
+def test_warmed_cache_answers_without_the_store_up_to_its_size() -> None:
+    inner = FakeLinkStore()
+    for i in range(5):
+        inner.create_if_absent(Link(f"c{i}", f"https://{i}/", f"https://{i}/", 0))
+    cached = CachedLinkStore(inner, max_entries=3)
+    assert cached.warm() == 3
+    hits = [cached.get(f"c{i}") for i in range(5)]
+    assert all(hits)
+    assert inner.gets == 2  # the two links that did not fit were read from the store

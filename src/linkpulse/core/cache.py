@@ -17,6 +17,21 @@ class CachedLinkStore:
         self._max = max_entries
         self._links: dict[str, Link] = {}
 
+    def warm(self) -> int:
+        """Fill the cache from the store, if it can list links (SQLite can; DynamoDB would
+        need a table scan, so it fills as requests come). Returns how many were loaded.
+
+        A new worker then answers its first requests from memory instead of sending
+        each first sight of a code to the store.
+        """
+        list_links = getattr(self._inner, "list_links", None)
+        if list_links is None or self._max == 0:
+            return 0
+        links: list[Link] = list_links(self._max)
+        for link in links:
+            self._links.setdefault(link.code, link)
+        return len(links)
+
     def create_if_absent(self, link: Link) -> None:
         self._inner.create_if_absent(link)
 

@@ -40,6 +40,13 @@ class SqliteLinkStore:
         ).fetchone()
         return None if row is None else Link(*row)
 
+    def list_links(self, limit: int) -> list[Link]:
+        """Up to ``limit`` links, in code order: to fill a cache at start-up."""
+        rows = self.db.connection().execute(
+            "SELECT code, url, location, created_at, expires_at FROM links LIMIT ?", (limit,),
+        ).fetchall()
+        return [Link(*row) for row in rows]
+
     def count(self) -> int:
         return int(self.db.connection().execute("SELECT count(*) FROM links").fetchone()[0])
 
