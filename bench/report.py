@@ -32,9 +32,11 @@ def table(out: dict[str, Any]) -> str:
          f"{f(out.get('clicks_counted'))} / {f(out.get('redirects_answered'))}", "exact",
          check(out["clicks_exact"]) if "clicks_exact" in out else ""),
         ("  drained in s", f(out.get("backlog_drain_s"), "{:.1f}"), "", ""),
-        ("consumer clicks/s (exactly once)", f(out.get("consumer_clicks_per_s")),
-         ">= 2x redirect", check(out["consumer_clicks_per_s"] >= 2 * rps)
+        (f"consumer clicks/s, {out.get('consumer_processes')} processes (exactly once)",
+         f(out.get("consumer_clicks_per_s")), ">= 2x redirect",
+         check(out["consumer_clicks_per_s"] >= 2 * rps)
          if rps and "consumer_clicks_per_s" in out else ""),
+        ("  1 process", f(out.get("consumer_1p_clicks_per_s")), "", ""),
         ("freshness idle p50 / p99 ms",
          f"{f(out.get('freshness_p50_ms'))} / {f(out.get('freshness_p99_ms'))}", "p99 <= 1 s",
          check(out["freshness_p99_ms"] <= 1000) if "freshness_p99_ms" in out else ""),

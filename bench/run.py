@@ -22,11 +22,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import loadgen, seed, servers
+from bench import consumers, loadgen, seed, servers
 from bench.probes import Http, backlog, counted, freshness, pct, under_load, wait_drained
 from bench.report import table
 from linkpulse import bootstrap
-from linkpulse.consumer import Consumer
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ class Sizes:
 
 # The warm-up also fills each worker's link cache (100k links, uniformly requested).
 FULL = Sizes(100_000, 15.0, 10.0, 200_000, 200, (1_000, 100_000, 1_000_000), 300)
-QUICK = Sizes(100_000, 4.0, 2.0, 40_000, 40, (1_000, 100_000, 1_000_000), 100)
+QUICK = Sizes(100_000, 4.0, 2.0, 100_000, 40, (1_000, 100_000, 1_000_000), 100)
 SMOKE = Sizes(1_000, 1.0, 0.0, 500, 3, (10, 1_000), 5)
 
 CONNECTIONS = 64
@@ -163,22 +162,28 @@ def redirect_section(sizes: Sizes, workers: int, tmp: Path, out: dict[str, Any])
 
 # --- 2. consumer -------------------------------------------------------------------------------
 
-def consumer_section(sizes: Sizes, tmp: Path, out: dict[str, Any]) -> None:
-    db = tmp / "consumer.db"
-    codes = seed.links(db, 1000)
-    components = bootstrap.build(seed.settings(db), buffered=False)
-    log(f"queueing {sizes.consumer_clicks} click messages")
-    seed.queue_messages(components, codes, sizes.consumer_clicks)
-    consumer = Consumer.for_analytics(components.queue, components.analytics, wait_seconds=0)
-    started = time.perf_counter()
-    consumer.run(until_empty=True)
-    elapsed = time.perf_counter() - started
-    components.close()
-    total = counted(db)
-    out["consumer_clicks_per_s"] = sizes.consumer_clicks / elapsed
-    out["consumer_exact"] = total == sizes.consumer_clicks
-    log(f"consumer: {sizes.consumer_clicks} clicks in {elapsed:.2f} s = "
-        f"{out['consumer_clicks_per_s']:,.0f}/s; counted {total} (exact: {out['consumer_exact']})")
+def consumer_section(sizes: Sizes, workers: int, tmp: Path, out: dict[str, Any]) -> None:
+    """The queue's drain rate with one consumer process, and with as many as there are
+    HTTP workers (``linkpulse worker`` once per core): the same share of the machine
+    the redirect numbers get."""
+    for processes in sorted({1, workers}):
+        db = tmp / f"consumer-{processes}.db"
+        codes = seed.links(db, 1000)
+        components = bootstrap.build(seed.settings(db), buffered=False)
+        log(f"queueing {sizes.consumer_clicks} click messages")
+        seed.queue_messages(components, codes, sizes.consumer_clicks)
+        components.close()
+        elapsed = consumers.drain(db, processes)
+        total = counted(db)
+        rate = sizes.consumer_clicks / elapsed
+        out[f"consumer_{processes}p_clicks_per_s"] = rate
+        out[f"consumer_{processes}p_exact"] = total == sizes.consumer_clicks
+        log(f"consumer, {processes} process(es): {sizes.consumer_clicks} clicks in "
+            f"{elapsed:.2f} s = {rate:,.0f}/s; counted {total} "
+            f"(exact: {total == sizes.consumer_clicks})")
+    out["consumer_processes"] = workers
+    out["consumer_clicks_per_s"] = out[f"consumer_{workers}p_clicks_per_s"]
+    out["consumer_exact"] = out[f"consumer_{workers}p_exact"]
 
 
 # --- 4. stats latency --------------------------------------------------------------------------
@@ -279,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         if "redirect" in sections:
             redirect_section(sizes, args.workers, tmp, out)
         if "consumer" in sections:
-            consumer_section(sizes, tmp, out)
+            consumer_section(sizes, args.workers, tmp, out)
         if "stats" in sections:
             stats_section(sizes, args.workers, tmp, out)
         if "create" in sections:

@@ -8,6 +8,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from json.scanner import make_scanner
 
 from linkpulse.core.errors import PoisonMessage
 from linkpulse.core.models import ClickEvent
@@ -132,6 +133,17 @@ def _body(click_id: str, code: str, ts: float, ua: str, ref: str, ip: str) -> st
 
 
 _decode_json = json.JSONDecoder().decode
+_scan_json = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+
+
+def _parse(body: str) -> object:
+    """``json.loads`` for a message body; a compact one (what the redirect writes) is
+    scanned directly, skipping the two whitespace matches around it."""
+    try:
+        value, end = _scan_json(body, 0)
+    except (StopIteration, ValueError, TypeError, IndexError):
+        return _decode_json(body)
+    return value if end == len(body) else _decode_json(body)
 
 
 def decode_event(body: str) -> ClickEvent:
@@ -140,7 +152,7 @@ def decode_event(body: str) -> ClickEvent:
     Runs once per click in the consumer, so the checks are written out flat.
     """
     try:
-        data = _decode_json(body)
+        data = _parse(body)
     except (ValueError, TypeError) as exc:
         raise PoisonMessage(f"message body is not JSON: {exc}") from exc
     if type(data) is not dict or data.get("v") != 1:

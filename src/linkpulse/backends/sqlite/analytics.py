@@ -94,16 +94,16 @@ _INSERT_CLICKS = "INSERT INTO main.clicks SELECT * FROM temp.incoming ORDER BY c
 # Every counter a new click bumps, summed per key and upserted in key order.
 _BUMP = """
 INSERT INTO main.{table} (code, dim, key, count)
-SELECT code, dim, key, count(*) FROM ({bumps}) WHERE true
-GROUP BY code, dim, key ORDER BY code, dim, key
+SELECT code, dim, key, {count} FROM ({bumps}) WHERE true {group}
 ON CONFLICT (code, dim, key) DO UPDATE SET count = count + excluded.count
 """
-_BUMP_TALLIES = _BUMP.format(table="tallies", bumps=" UNION ALL ".join((
+_BUMP_TALLIES = _BUMP.format(table="tallies", count="1", group="", bumps=" UNION ALL ".join((
     "SELECT code, 'class' AS dim, browser || char(31) || os || char(31) || device || char(31)"
     " || is_bot AS key FROM temp.incoming",
     "SELECT code, 'day', day FROM temp.incoming",
 )))
-_BUMP_RANKINGS = _BUMP.format(table="rankings", bumps=" UNION ALL ".join((
+_BUMP_RANKINGS = _BUMP.format(table="rankings", count="count(*)",
+                             group="GROUP BY code, dim, key", bumps=" UNION ALL ".join((
     "SELECT code, 'ua' AS dim, user_agent AS key FROM temp.incoming",
     "SELECT code, 'ref', referer FROM temp.incoming",
 )))
@@ -141,16 +141,21 @@ class SqliteAnalyticsStore:
     def record(self, clicks: Sequence[Click]) -> int:
         if not clicks:
             return 0
+        conn = self.db.connection()
+        # Staging touches only this connection's temp schema: it needs no write lock,
+        # so other processes keep writing meanwhile.
+        self._scratch(conn)
+        conn.execute("BEGIN")
+        try:
+            conn.execute("DELETE FROM temp.incoming")
+            conn.executemany(_STAGE, map(_row, clicks))
+        finally:
+            conn.execute("COMMIT")
         with self.db.transaction() as conn:
-            self._scratch(conn)
-            try:
-                conn.executemany(_STAGE, map(_row, clicks))
-                conn.execute(_DROP_SEEN)
-                recorded = conn.execute(_INSERT_CLICKS).rowcount
-                conn.execute(_BUMP_TALLIES)
-                conn.execute(_BUMP_RANKINGS)
-            finally:
-                conn.execute("DELETE FROM temp.incoming")
+            conn.execute(_DROP_SEEN)
+            recorded = conn.execute(_INSERT_CLICKS).rowcount
+            conn.execute(_BUMP_TALLIES)
+            conn.execute(_BUMP_RANKINGS)
         return recorded
 
     @staticmethod

@@ -126,15 +126,15 @@ class SqliteQueue:
         """Deliver the oldest visible messages, set-wise: one statement dead-letters those
         already received ``max_receive_count`` times, one hides the rest and gives each
         a receipt of its own (sequence, delivery count, and a token of this receive)."""
-        out: list[Message] = []
+        taken: list[tuple[int, str, float, int]] = []
         token = os.urandom(6).hex()
         with self.db.transaction() as conn:
             now = time.time()
-            while len(out) < max_messages:
+            while len(taken) < max_messages:
                 rows = conn.execute(
                     "SELECT seq, body, sent_at, receive_count FROM messages "
                     "WHERE queue = 'main' AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?",
-                    (now, max_messages - len(out)),
+                    (now, max_messages - len(taken)),
                 ).fetchall()
                 if not rows:
                     break
@@ -153,19 +153,23 @@ class SqliteQueue:
                     "WHERE seq IN (SELECT value FROM json_each(?3))",
                     (token, now + visibility_timeout, json.dumps([r[0] for r in rows])),
                 )
-                out += [Message(str(seq), body, f"{seq}.{count + 1}.{token}", count + 1, sent)
-                        for seq, body, sent, count in rows]
-        return out
+                taken += rows
+        # Built after the commit: other writers wait on the lock for SQL only.
+        return [Message(str(seq), body, f"{seq}.{count + 1}.{token}", count + 1, sent)
+                for seq, body, sent, count in taken]
 
     def delete_batch(self, receipts: Sequence[str]) -> int:
-        seqs = [seq for seq in map(_seq_of, receipts) if seq is not None]
-        if not seqs:
+        if not receipts:
             return 0
+        batch = json.dumps(list(receipts))
         with self.db.transaction() as conn:
+            # A receipt starts with its message's seq: look the rows up by that, then
+            # delete those whose current receipt is one of these.
             return conn.execute(
-                "DELETE FROM messages WHERE seq IN (SELECT value FROM json_each(?)) "
-                "AND receipt IN (SELECT value FROM json_each(?)) AND queue = 'main'",
-                (json.dumps(seqs), json.dumps(list(receipts))),
+                "DELETE FROM messages WHERE seq IN (SELECT CAST(substr(value, 1, "
+                "instr(value, '.') - 1) AS INTEGER) FROM json_each(?1)) "
+                "AND receipt IN (SELECT value FROM json_each(?1)) AND queue = 'main'",
+                (batch,),
             ).rowcount
 
     def delete(self, receipt: str) -> bool:
