@@ -1,15 +1,25 @@
 """A durable queue in SQLite with SQS semantics.
 
-Each message row carries its visibility deadline, receive count and current receipt
-handle. Receiving is one ``BEGIN IMMEDIATE`` transaction, so concurrent consumers in
-any number of processes never get the same delivery. A receipt embeds the delivery it
-belongs to; once the message is delivered again, the old receipt deletes nothing.
+Three tables, each row written as few times as a message's life needs:
+
+- ``messages``: the main queue, a body per row in send order. Sending is an append.
+- ``deliveries``: one narrow row per message received at least once: its receive
+  count, current receipt and visibility deadline. Receiving writes these rows only,
+  never the bodies, and no index has to move: visible messages are found by walking
+  ``messages`` in order, skipping those whose delivery is still in flight.
+- ``dead_letters``: messages received ``max_receive_count`` times, kept apart so a
+  large dead-letter queue never slows the main one.
+
+Receiving is one ``BEGIN IMMEDIATE`` transaction, so concurrent consumers in any number
+of processes never get the same delivery. A receipt embeds the delivery it belongs to;
+once the message is delivered again, the old receipt deletes nothing.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Sequence
@@ -21,20 +31,70 @@ from linkpulse.core.ports import MAX_EVENT_BATCH
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
+    seq     INTEGER PRIMARY KEY,
+    body    TEXT NOT NULL,
+    sent_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
     seq           INTEGER PRIMARY KEY,
-    queue         TEXT NOT NULL CHECK (queue IN ('main', 'dlq')),
+    receive_count INTEGER NOT NULL,
+    receipt       TEXT NOT NULL,
+    visible_at    REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    seq           INTEGER PRIMARY KEY,
     body          TEXT NOT NULL,
     sent_at       REAL NOT NULL,
-    visible_at    REAL NOT NULL,
-    receive_count INTEGER NOT NULL DEFAULT 0,
-    receipt       TEXT,
-    moved_at      REAL
+    receive_count INTEGER NOT NULL,
+    moved_at      REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS messages_visible ON messages (queue, visible_at);
 """
 # No AUTOINCREMENT: it costs a sqlite_sequence update per sent message (~1 us of the
 # ~5 us an insert takes). A seq may then be reused after the newest message is deleted;
-# that is harmless, because a receipt also carries the delivery count and a random part.
+# that is harmless, because a message's delivery row always goes with it, and a receipt
+# also carries the delivery count and a random part.
+
+# The first layout kept every message, main or dead, in one table with its delivery
+# state, indexed on (queue, visible_at): each receive rewrote the body's row and moved
+# its index entry.
+_MIGRATE_V1 = (
+    "ALTER TABLE messages RENAME TO messages_v1",
+    SCHEMA.split(";")[0],
+    "INSERT INTO messages SELECT seq, body, sent_at FROM messages_v1 WHERE queue = 'main'",
+    "INSERT INTO deliveries SELECT seq, receive_count, receipt, visible_at FROM messages_v1 "
+    "WHERE queue = 'main' AND receive_count > 0 AND receipt IS NOT NULL",
+    "INSERT INTO dead_letters SELECT seq, body, sent_at, receive_count, moved_at "
+    "FROM messages_v1 WHERE queue = 'dlq'",
+    "DROP TABLE messages_v1",
+)
+
+# Visible: never received, or its delivery's visibility timeout has passed.
+_VISIBLE = """
+SELECT m.seq, m.body, m.sent_at, coalesce(d.receive_count, 0)
+FROM messages AS m LEFT JOIN deliveries AS d ON d.seq = m.seq
+WHERE d.seq IS NULL OR d.visible_at <= ?1
+ORDER BY m.seq LIMIT ?2
+"""
+_DELIVER = """
+INSERT INTO deliveries (seq, receive_count, receipt, visible_at)
+SELECT value, 1, value || '.1.' || ?1, ?2 FROM json_each(?3) WHERE true
+ON CONFLICT (seq) DO UPDATE SET receive_count = receive_count + 1,
+    receipt = seq || '.' || (receive_count + 1) || '.' || ?1, visible_at = ?2
+"""
+_DEAD_LETTER = (
+    "INSERT INTO dead_letters SELECT m.seq, m.body, m.sent_at, d.receive_count, ?1 "
+    "FROM messages AS m JOIN deliveries AS d ON d.seq = m.seq "
+    "WHERE m.seq IN (SELECT value FROM json_each(?2))",
+    "DELETE FROM deliveries WHERE seq IN (SELECT value FROM json_each(?2))",
+    "DELETE FROM messages WHERE seq IN (SELECT value FROM json_each(?2))",
+)
+# Ends the deliveries whose current receipt is one of a JSON array of receipts (a
+# receipt starts with its message's seq: the rows are looked up by that).
+_END_DELIVERIES = (
+    "DELETE FROM deliveries WHERE seq IN (SELECT CAST(substr(value, 1, "
+    "instr(value, '.') - 1) AS INTEGER) FROM json_each(?1)) "
+    "AND receipt IN (SELECT value FROM json_each(?1)) RETURNING seq"
+)
 
 MAX_BATCH = 10
 """SQS's largest receive."""
@@ -55,6 +115,10 @@ class SqliteQueue:
         synchronous: str = "NORMAL",
     ) -> None:
         self.db = Database(path, SCHEMA, synchronous)
+        with self.db.transaction() as conn:
+            if "queue" in _columns(conn, "messages"):
+                for statement in _MIGRATE_V1:
+                    conn.execute(statement)
         self.visibility_timeout = visibility_timeout
         self.max_receive_count = max_receive_count
         self.retention_seconds = retention_seconds
@@ -72,9 +136,8 @@ class SqliteQueue:
         now = time.time()
         with self.db.transaction() as conn:
             conn.execute(
-                "INSERT INTO messages (queue, body, sent_at, visible_at) "
-                "SELECT 'main', value, ?, ? FROM json_each(?)",
-                (now, now, json.dumps(list(bodies), ensure_ascii=False)),
+                "INSERT INTO messages (body, sent_at) SELECT value, ? FROM json_each(?)",
+                (now, json.dumps(list(bodies), ensure_ascii=False)),
             )
         with self._arrived:
             self._arrived.notify_all()
@@ -116,10 +179,7 @@ class SqliteQueue:
                 self._arrived.wait(min(POLL_INTERVAL, remaining))
 
     def _any_visible(self) -> bool:
-        row = self.db.connection().execute(
-            "SELECT 1 FROM messages WHERE queue = 'main' AND visible_at <= ? LIMIT 1",
-            (time.time(),),
-        ).fetchone()
+        row = self.db.connection().execute(_VISIBLE, (time.time(), 1)).fetchone()
         return row is not None
 
     def _take(self, max_messages: int, visibility_timeout: float) -> list[Message]:
@@ -131,28 +191,17 @@ class SqliteQueue:
         with self.db.transaction() as conn:
             now = time.time()
             while len(taken) < max_messages:
-                rows = conn.execute(
-                    "SELECT seq, body, sent_at, receive_count FROM messages "
-                    "WHERE queue = 'main' AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?",
-                    (now, max_messages - len(taken)),
-                ).fetchall()
+                rows = conn.execute(_VISIBLE, (now, max_messages - len(taken))).fetchall()
                 if not rows:
                     break
                 exhausted = [seq for seq, _, _, count in rows
                              if count >= self.max_receive_count]
                 if exhausted:
-                    conn.execute(
-                        "UPDATE messages SET queue = 'dlq', moved_at = ?1, visible_at = ?1, "
-                        "receipt = NULL WHERE seq IN (SELECT value FROM json_each(?2))",
-                        (now, json.dumps(exhausted)),
-                    )
+                    for statement in _DEAD_LETTER:
+                        conn.execute(statement, (now, json.dumps(exhausted)))
                     rows = [r for r in rows if r[3] < self.max_receive_count]
-                conn.execute(
-                    "UPDATE messages SET receive_count = receive_count + 1, "
-                    "receipt = seq || '.' || (receive_count + 1) || '.' || ?1, visible_at = ?2 "
-                    "WHERE seq IN (SELECT value FROM json_each(?3))",
-                    (token, now + visibility_timeout, json.dumps([r[0] for r in rows])),
-                )
+                conn.execute(_DELIVER, (token, now + visibility_timeout,
+                                        json.dumps([r[0] for r in rows])))
                 taken += rows
         # Built after the commit: other writers wait on the lock for SQL only.
         return [Message(str(seq), body, f"{seq}.{count + 1}.{token}", count + 1, sent)
@@ -163,14 +212,11 @@ class SqliteQueue:
             return 0
         batch = json.dumps(list(receipts))
         with self.db.transaction() as conn:
-            # A receipt starts with its message's seq: look the rows up by that, then
-            # delete those whose current receipt is one of these.
-            return conn.execute(
-                "DELETE FROM messages WHERE seq IN (SELECT CAST(substr(value, 1, "
-                "instr(value, '.') - 1) AS INTEGER) FROM json_each(?1)) "
-                "AND receipt IN (SELECT value FROM json_each(?1)) AND queue = 'main'",
-                (batch,),
-            ).rowcount
+            gone = [seq for (seq,) in conn.execute(_END_DELIVERIES, (batch,))]
+            if gone:
+                conn.execute("DELETE FROM messages WHERE seq IN (SELECT value FROM json_each(?))",
+                             (json.dumps(gone),))
+        return len(gone)
 
     def delete(self, receipt: str) -> bool:
         return self.delete_batch((receipt,)) == 1
@@ -181,39 +227,40 @@ class SqliteQueue:
             return False
         with self.db.transaction() as conn:
             cur = conn.execute(
-                "UPDATE messages SET visible_at = ? WHERE seq = ? AND receipt = ? "
-                "AND queue = 'main'", (time.time() + timeout, seq, receipt),
+                "UPDATE deliveries SET visible_at = ? WHERE seq = ? AND receipt = ?",
+                (time.time() + timeout, seq, receipt),
             )
             return cur.rowcount == 1
 
     def approximate_depth(self) -> tuple[int, int]:
-        now = time.time()
-        visible, in_flight = self.db.connection().execute(
-            "SELECT coalesce(sum(visible_at <= ?), 0), coalesce(sum(visible_at > ?), 0) "
-            "FROM messages WHERE queue = 'main'", (now, now),
-        ).fetchone()
-        return int(visible), int(in_flight)
+        with self.db.transaction(immediate=False) as conn:  # one snapshot
+            total = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+            in_flight = conn.execute(
+                "SELECT count(*) FROM deliveries WHERE visible_at > ?", (time.time(),),
+            ).fetchone()[0]
+        return int(total) - int(in_flight), int(in_flight)
 
     # --- dead letters
     def dlq_depth(self) -> int:
         return int(self.db.connection().execute(
-            "SELECT count(*) FROM messages WHERE queue = 'dlq'"
+            "SELECT count(*) FROM dead_letters"
         ).fetchone()[0])
 
     def dlq_list(self, limit: int = 100) -> list[Message]:
         rows = self.db.connection().execute(
-            "SELECT seq, body, receive_count, sent_at FROM messages WHERE queue = 'dlq' "
+            "SELECT seq, body, receive_count, sent_at FROM dead_letters "
             "ORDER BY moved_at, seq LIMIT ?", (limit,),
         ).fetchall()
         return [Message(str(seq), body, "", count, sent) for seq, body, count, sent in rows]
 
     def dlq_redrive(self) -> int:
-        now = time.time()
+        """Send every dead letter again, as new messages at the end of the queue."""
         with self.db.transaction() as conn:
             moved = conn.execute(
-                "UPDATE messages SET queue = 'main', receive_count = 0, receipt = NULL, "
-                "visible_at = ?, sent_at = ?, moved_at = NULL WHERE queue = 'dlq'", (now, now),
+                "INSERT INTO messages (body, sent_at) SELECT body, ? FROM dead_letters "
+                "ORDER BY moved_at, seq", (time.time(),),
             ).rowcount
+            conn.execute("DELETE FROM dead_letters")
         with self._arrived:
             self._arrived.notify_all()
         return moved
@@ -228,15 +275,30 @@ class SqliteQueue:
     def purge_expired(self, now: float | None = None) -> int:
         """Drop messages past their retention: SQS's MessageRetentionPeriod."""
         t = time.time() if now is None else now
+        cutoff = t - self.retention_seconds
         with self.db.transaction() as conn:
-            return conn.execute(
-                "DELETE FROM messages WHERE (queue = 'main' AND sent_at < ?) "
-                "OR (queue = 'dlq' AND moved_at < ?)",
-                (t - self.retention_seconds, t - self.dlq_retention_seconds),
+            # Messages are appended, so the expired ones are the first: walk up to the
+            # first that is not, instead of reading the whole queue.
+            row = conn.execute(
+                "SELECT seq FROM messages WHERE sent_at >= ? ORDER BY seq LIMIT 1", (cutoff,),
+            ).fetchone()
+            bound = "seq < ? AND" if row else ""
+            args = (row[0], cutoff) if row else (cutoff,)
+            conn.execute(f"DELETE FROM deliveries WHERE seq IN (SELECT seq FROM messages "
+                         f"WHERE {bound} sent_at < ?)", args)
+            purged = conn.execute(f"DELETE FROM messages WHERE {bound} sent_at < ?",
+                                  args).rowcount
+            return purged + conn.execute(
+                "DELETE FROM dead_letters WHERE moved_at < ?",
+                (t - self.dlq_retention_seconds,),
             ).rowcount
 
     def close(self) -> None:
         self.db.close()
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
 
 def _seq_of(receipt: str) -> int | None:
