@@ -89,8 +89,9 @@ class LambdaTarget:
         self.base_url = f"{self.edge.scheme}://{self.edge.host}"
         self.components = components
         runtime.use(components)
+        # events of at most 10 records, like the event source mapping in main.tf
         self.consumer = Consumer(components.queue, batch_handler(components),
-                                 wait_seconds=1).start()
+                                 wait_seconds=1, max_messages=10).start()
 
     def request(self, method: str, path: str, *, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> Reply:
