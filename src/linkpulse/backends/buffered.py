@@ -42,7 +42,7 @@ class BufferedSender:
         if len(self._buffer) == self._buffer.maxlen:
             self.dropped += 1
         self._buffer.append(body)
-        if len(self._buffer) >= self._batch_size:
+        if len(self._buffer) == self._batch_size:  # once, not on every send past it
             self._wake.set()
 
     def start(self) -> BufferedSender:
@@ -55,12 +55,15 @@ class BufferedSender:
         return len(self._buffer)
 
     def flush(self) -> int:
-        """Write everything buffered now; return how many were written."""
+        """Write what is buffered now (not what arrives meanwhile: under load that would
+        be a stream of tiny transactions); return how many were written."""
         written = 0
-        while self._buffer:
+        left = len(self._buffer)
+        while left > 0 and self._buffer:
             batch: list[str] = []
-            while self._buffer and len(batch) < self._batch_size:
+            while self._buffer and len(batch) < min(self._batch_size, left):
                 batch.append(self._buffer.popleft())
+            left -= len(batch)
             try:
                 self._queue.send_batch(batch)
             except Exception:
