@@ -30,7 +30,17 @@ from pathlib import Path
 from linkpulse.backends.sqlite.db import Database
 from linkpulse.core.models import Analytics, Click, ClickEvent, Count
 
-SCHEMA = """
+# A link's count per (dimension, key); tallies and rankings share this shape.
+_COUNTERS = """
+CREATE TABLE IF NOT EXISTS {name} (
+    code  TEXT NOT NULL,
+    dim   TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (code, dim, key)
+) WITHOUT ROWID;"""
+
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS clicks (
     click_id   TEXT PRIMARY KEY,
     code       TEXT NOT NULL,
@@ -45,20 +55,8 @@ CREATE TABLE IF NOT EXISTS clicks (
     day        TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS clicks_recent ON clicks (code, click_id);
-CREATE TABLE IF NOT EXISTS tallies (
-    code  TEXT NOT NULL,
-    dim   TEXT NOT NULL,
-    key   TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (code, dim, key)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS rankings (
-    code  TEXT NOT NULL,
-    dim   TEXT NOT NULL,
-    key   TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (code, dim, key)
-) WITHOUT ROWID;
+{_COUNTERS.format(name="tallies")}
+{_COUNTERS.format(name="rankings")}
 CREATE INDEX IF NOT EXISTS rankings_top ON rankings (code, dim, count);
 """
 
