@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,9 +148,10 @@ class HttpApi:
         """The redirect's ``Location``, the click queued if ``count``; raises the core's
         errors (map them with :func:`response_for`). For an edge that writes the 302 itself:
         the ASGI fast path, which saves building a :class:`Response` per redirect."""
-        link = service.resolve(self.links, code)
+        now = time.time()  # one clock read for the expiry check and the click
+        link = service.resolve(self.links, code, now)
         if count:
-            service.record_click(self.sender, link.code, user_agent, referer, client_ip)
+            service.record_click(self.sender, link.code, user_agent, referer, client_ip, now)
         return link.location
 
     def stats(self, code: str, request_base_url: str) -> Response:

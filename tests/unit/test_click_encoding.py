@@ -34,7 +34,8 @@ def test_an_encoded_event_decodes_to_itself(event: ClickEvent) -> None:
 
 
 @given(st.text(max_size=600), st.text(max_size=600),
-       st.sampled_from(["192.0.2.44", "2001:db8:abcd:12::1", "", None, "junk"]),
+       st.one_of(st.sampled_from(["192.0.2.44", "2001:db8:abcd:12::1", "", None, "junk",
+                                  '1."2.3.4', "::ffff:10.0.0.1"]), st.none(), st.text()),
        st.floats(min_value=0, max_value=4e9, allow_nan=False))
 def test_the_redirects_shortcut_writes_what_make_and_encode_event_write(
     ua: str, ref: str, ip: str | None, now: float,

@@ -27,6 +27,9 @@ from linkpulse.core.useragent import classify
     (None, ""),
     ("not-an-ip", ""),
     ("1.2.3", ""),
+    ('1."2.3.4', ""),  # a forged X-Forwarded-For behind a trusting proxy
+    ("a.b.c.d", ""),
+    ("\u0661.\u0662.\u0663.\u0664", ""),  # Arabic-Indic digits: digits, not ASCII ones
 ])
 def test_ip_is_anonymised_before_it_leaves_the_request(raw: str | None, anonymised: str) -> None:
     assert anonymise_ip(raw) == anonymised

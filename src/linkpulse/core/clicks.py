@@ -65,7 +65,9 @@ def anonymise_ip(ip: str | None) -> str:
         return ""
     if "." in ip and ":" not in ip:
         head, sep, _ = ip.rpartition(".")
-        return f"{head}.0" if sep and head.count(".") == 2 else ""
+        digits = head.replace(".", "")
+        ok = sep and head.count(".") == 2 and digits.isascii() and digits.isdigit()
+        return f"{head}.0" if ok else ""
     if ":" in ip:
         return _anonymise_ipv6(ip)
     return ""
@@ -108,8 +110,13 @@ def new_click(
     fifth of a click). The redirect's path, once per request."""
     ts = time.time() if now is None else now
     click_id = new_click_id(ts)
-    return click_id, _body(click_id, code, ts, (user_agent or "")[:MAX_HEADER_CHARS],
-                           (referer or "")[:MAX_HEADER_CHARS], anonymise_ip(client_ip))
+    # The id (hex) and the anonymised IP (digits, dots, colons) never need escaping.
+    return click_id, (
+        f'{{"v":1,"id":"{click_id}","code":{_json_str(code)},"ts":{ts!r},'
+        f'"ua":{_json_str((user_agent or "")[:MAX_HEADER_CHARS])},'
+        f'"ref":{_json_str((referer or "")[:MAX_HEADER_CHARS])},'
+        f'"ip":"{anonymise_ip(client_ip)}"}}'
+    )
 
 
 # A JSON string literal, non-ASCII kept as is: what json.dumps(ensure_ascii=False) uses.
