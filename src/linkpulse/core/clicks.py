@@ -8,7 +8,6 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from json.scanner import make_scanner
 
 from linkpulse.core.errors import PoisonMessage
 from linkpulse.core.models import ClickEvent
@@ -110,13 +109,8 @@ def new_click(
     fifth of a click). The redirect's path, once per request."""
     ts = time.time() if now is None else now
     click_id = new_click_id(ts)
-    # The id (hex) and the anonymised IP (digits, dots, colons) never need escaping.
-    return click_id, (
-        f'{{"v":1,"id":"{click_id}","code":{_json_str(code)},"ts":{ts!r},'
-        f'"ua":{_json_str((user_agent or "")[:MAX_HEADER_CHARS])},'
-        f'"ref":{_json_str((referer or "")[:MAX_HEADER_CHARS])},'
-        f'"ip":"{anonymise_ip(client_ip)}"}}'
-    )
+    return click_id, _body(click_id, code, ts, (user_agent or "")[:MAX_HEADER_CHARS],
+                           (referer or "")[:MAX_HEADER_CHARS], anonymise_ip(client_ip))
 
 
 # A JSON string literal, non-ASCII kept as is: what json.dumps(ensure_ascii=False) uses.
@@ -139,27 +133,13 @@ def _body(click_id: str, code: str, ts: float, ua: str, ref: str, ip: str) -> st
             f'"ua":{_json_str(ua)},"ref":{_json_str(ref)},"ip":{_json_str(ip)}}}')
 
 
-_decode_json = json.JSONDecoder().decode
-_scan_json = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
-
-
-def _parse(body: str) -> object:
-    """``json.loads`` for a message body; a compact one (what the redirect writes) is
-    scanned directly, skipping the two whitespace matches around it."""
-    try:
-        value, end = _scan_json(body, 0)
-    except (StopIteration, ValueError, TypeError, IndexError):
-        return _decode_json(body)
-    return value if end == len(body) else _decode_json(body)
-
-
 def decode_event(body: str) -> ClickEvent:
     """Parse a message body; raise :class:`PoisonMessage` if it can never be processed.
 
     Runs once per click in the consumer, so the checks are written out flat.
     """
     try:
-        data = _parse(body)
+        data = json.loads(body)
     except (ValueError, TypeError) as exc:
         raise PoisonMessage(f"message body is not JSON: {exc}") from exc
     if type(data) is not dict or data.get("v") != 1:

@@ -14,9 +14,8 @@ pre-aggregated per link, in two tables shaped by how they are read:
 
 A batch is recorded set-wise in one transaction: the clicks go into a per-connection
 scratch table, the ones already recorded are dropped, the rest are inserted, and every
-counter they bump is summed per key and upserted in key order, by a handful of
-statements whatever the batch size. Stats read a handful of counter rows, never the
-clicks.
+counter they bump is upserted, by a handful of statements whatever the batch size.
+Stats read a handful of counter rows, never the clicks.
 """
 
 from __future__ import annotations
@@ -78,7 +77,7 @@ CREATE TEMP TABLE IF NOT EXISTS incoming (
 ) WITHOUT ROWID
 """
 
-# The batch arrives as one JSON array of rows; a click id seen twice in it counts once.
+# One row per click; a click id seen twice in the batch counts once.
 _STAGE = """
 INSERT INTO temp.incoming VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (click_id) DO NOTHING
@@ -89,7 +88,8 @@ WHERE EXISTS (SELECT 1 FROM main.clicks WHERE clicks.click_id = incoming.click_i
 """
 _INSERT_CLICKS = "INSERT INTO main.clicks SELECT * FROM temp.incoming ORDER BY click_id"
 
-# Every counter a new click bumps, summed per key and upserted in key order.
+# Every counter a new click bumps. Rankings are summed per key first: each change of a
+# count moves its index entry, so one change per key beats one per click.
 _BUMP = """
 INSERT INTO main.{table} (code, dim, key, count)
 SELECT code, dim, key, {count} FROM ({bumps}) WHERE true {group}
