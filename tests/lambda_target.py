@@ -1,10 +1,11 @@
 """The Lambda edge as an HTTP target: requests become API Gateway HTTP API (payload 2.0)
 events, routed to the handler API Gateway would invoke.
 
-Routes are read from ``infra/terraform/main.tf`` (the ``api_gateway`` module's
-``routes``), so the target serves what the deployed API serves. A CORS preflight goes
-to the handler whose route matches the path (on AWS, API Gateway answers it from the
-API's CORS configuration). A request no route matches gets API Gateway's own answer.
+Routes are read from ``infra/terraform/main.tf`` (``local.routes``, which the
+``api_gateway`` module is given), so the target serves what the deployed API serves. A
+CORS preflight goes to the handler whose route matches the path (on AWS, API Gateway
+answers it from the API's CORS configuration). A request no route matches gets API
+Gateway's own answer.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.terraform_support import MAIN_TF, modules
+from tests.terraform_support import MAIN_TF, local_values, modules
 
 CONTRACT_ROUTES = {"POST /shorten": "shortener", "GET /{code}": "redirect",
                    "GET /stats/{code}": "stats"}
@@ -32,9 +33,8 @@ def terraform_routes() -> dict[str, str]:
     """``{"METHOD /path": function}`` from main.tf, or the contract's routes."""
     if not MAIN_TF.exists():
         return dict(CONTRACT_ROUTES)
-    routes = modules(MAIN_TF)["api_gateway"]["routes"]
-    return {key: re.search(r"module\.(\w+)\.", str(value["function_name"])).group(1)  # type: ignore[union-attr]
-            for key, value in routes.items()}
+    assert modules(MAIN_TF)["api_gateway"]["routes"] == "${local.routes}"
+    return dict(local_values(MAIN_TF)["routes"])
 
 
 class Route:

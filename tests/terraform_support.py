@@ -40,3 +40,8 @@ def parse(path: Path) -> dict[str, Any]:
 def modules(path: Path = MAIN_TF) -> dict[str, dict[str, Any]]:
     """``{name: arguments}`` of the module blocks in one file."""
     return {name: body for block in parse(path).get("module", []) for name, body in block.items()}
+
+
+def local_values(path: Path = MAIN_TF) -> dict[str, Any]:
+    """``{name: value}`` of the locals blocks in one file (expressions left as text)."""
+    return {name: value for block in parse(path).get("locals", []) for name, value in block.items()}

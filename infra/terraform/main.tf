@@ -37,6 +37,17 @@ locals {
     var.base_url == "" ? {} : { LINKPULSE_BASE_URL = var.base_url },
   )
 
+  # The public API, one line per route: route key => the function that answers it.
+  routes = {
+    "POST /shorten"     = "shortener"
+    "GET /{code}"       = "redirect"
+    "HEAD /{code}"      = "redirect" # answers like GET without counting a click
+    "GET /stats/{code}" = "stats"
+    # Everything no other route matches (unknown paths, wrong methods) gets the same
+    # JSON 404/405 as the embedded server, from the redirect function's resolver.
+    "$default" = "redirect"
+  }
+
   functions = {
     shortener = { handler = "linkpulse.aws_lambda.shortener.handler", memory_size = var.api_memory_size, timeout = var.api_timeout }
     redirect  = { handler = "linkpulse.aws_lambda.redirect.handler", memory_size = var.api_memory_size, timeout = var.api_timeout }
@@ -315,31 +326,12 @@ module "api_gateway" {
   name        = var.name
   description = "linkpulse public API v1: shorten, redirect, stats."
 
-  routes = {
-    "POST /shorten" = {
-      function_name = module.shortener.function_name
-      invoke_arn    = module.shortener.invoke_arn
-    }
-    "GET /{code}" = {
-      function_name = module.redirect.function_name
-      invoke_arn    = module.redirect.invoke_arn
-    }
-    # HEAD answers like GET without counting a click.
-    "HEAD /{code}" = {
-      function_name = module.redirect.function_name
-      invoke_arn    = module.redirect.invoke_arn
-    }
-    # Everything no other route matches (unknown paths, wrong methods) gets the same
-    # JSON 404/405 as the embedded server, from the redirect function's resolver.
-    "$default" = {
-      function_name = module.redirect.function_name
-      invoke_arn    = module.redirect.invoke_arn
-    }
-    "GET /stats/{code}" = {
-      function_name = module.stats.function_name
-      invoke_arn    = module.stats.invoke_arn
-    }
+  functions = {
+    shortener = { function_name = module.shortener.function_name, invoke_arn = module.shortener.invoke_arn }
+    redirect  = { function_name = module.redirect.function_name, invoke_arn = module.redirect.invoke_arn }
+    stats     = { function_name = module.stats.function_name, invoke_arn = module.stats.invoke_arn }
   }
+  routes = local.routes
 
   cors_allow_origins           = var.cors_allow_origins
   throttling_burst_limit       = var.api_throttling_burst_limit

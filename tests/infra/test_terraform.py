@@ -350,31 +350,30 @@ def test_tables_match_the_contract() -> None:
 
 
 def test_api_routes_are_the_v1_public_api() -> None:
-    routes = modules()["api_gateway"]["routes"]
-    assert routes == {
-        "POST /shorten": {
-            "function_name": "${module.shortener.function_name}",
-            "invoke_arn": "${module.shortener.invoke_arn}",
-        },
-        "GET /{code}": {
-            "function_name": "${module.redirect.function_name}",
-            "invoke_arn": "${module.redirect.invoke_arn}",
-        },
-        "GET /stats/{code}": {
-            "function_name": "${module.stats.function_name}",
-            "invoke_arn": "${module.stats.invoke_arn}",
-        },
+    call = modules()["api_gateway"]
+    assert call["routes"] == "${local.routes}"
+    assert local_value("${local.routes}") == {
+        "POST /shorten": "shortener",
+        "GET /{code}": "redirect",
+        "GET /stats/{code}": "stats",
         # HEAD is a redirect that counts no click; $default gives unknown paths and
         # wrong methods the embedded server's JSON 404/405 instead of API Gateway's own.
-        "HEAD /{code}": {
-            "function_name": "${module.redirect.function_name}",
-            "invoke_arn": "${module.redirect.invoke_arn}",
-        },
-        "$default": {
-            "function_name": "${module.redirect.function_name}",
-            "invoke_arn": "${module.redirect.invoke_arn}",
-        },
+        "HEAD /{code}": "redirect",
+        "$default": "redirect",
     }
+    assert call["functions"] == {
+        name: {"function_name": f"${{module.{name}.function_name}}",
+               "invoke_arn": f"${{module.{name}.invoke_arn}}"}
+        for name in ("shortener", "redirect", "stats")
+    }
+
+
+def test_one_integration_and_one_permission_per_function_not_per_route() -> None:
+    api_dir = ROOT / "modules" / "api_gateway"
+    assert resources(api_dir, "aws_apigatewayv2_integration")["this"]["for_each"] == (
+        "${var.functions}")
+    assert resources(api_dir, "aws_lambda_permission")["this"]["for_each"] == "${var.functions}"
+    assert resources(api_dir, "aws_apigatewayv2_route")["this"]["for_each"] == "${var.routes}"
 
 
 def test_api_is_http_v2_with_payload_format_2_and_cors() -> None:
@@ -388,7 +387,7 @@ def test_api_is_http_v2_with_payload_format_2_and_cors() -> None:
     assert integration["integration_type"] == "AWS_PROXY"
     assert integration["payload_format_version"] == "2.0"
     route = resources(api_dir, "aws_apigatewayv2_route")["this"]
-    assert route["target"] == "integrations/${aws_apigatewayv2_integration.this[each.key].id}"
+    assert route["target"] == "integrations/${aws_apigatewayv2_integration.this[each.value].id}"
 
 
 def test_default_stage_auto_deploys_with_access_logs() -> None:

@@ -1,6 +1,6 @@
-# HTTP API (v2) in front of Lambda functions: one proxy integration per route, payload
-# format 2.0, CORS answered by API Gateway, an auto-deployed $default stage with JSON
-# access logs, and invoke permissions limited to this API's routes.
+# HTTP API (v2) in front of Lambda functions: one proxy integration and one invoke
+# permission per function (whatever its number of routes), payload format 2.0, CORS
+# answered by API Gateway, an auto-deployed $default stage with JSON access logs.
 
 resource "aws_apigatewayv2_api" "this" {
   name          = var.name
@@ -16,10 +16,17 @@ resource "aws_apigatewayv2_api" "this" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = alltrue([for function in values(var.routes) : contains(keys(var.functions), function)])
+      error_message = "Every route must name one of var.functions."
+    }
+  }
 }
 
 resource "aws_apigatewayv2_integration" "this" {
-  for_each = var.routes
+  for_each = var.functions
 
   api_id                 = aws_apigatewayv2_api.this.id
   integration_type       = "AWS_PROXY"
@@ -35,7 +42,7 @@ resource "aws_apigatewayv2_route" "this" {
 
   api_id    = aws_apigatewayv2_api.this.id
   route_key = each.key
-  target    = "integrations/${aws_apigatewayv2_integration.this[each.key].id}"
+  target    = "integrations/${aws_apigatewayv2_integration.this[each.value].id}"
 }
 
 resource "aws_cloudwatch_log_group" "access" {
@@ -80,19 +87,13 @@ resource "aws_apigatewayv2_stage" "this" {
   tags = var.tags
 }
 
-# Each function may be invoked by this API only, on its own route (method + path, with
-# path parameters as wildcards), from any stage.
+# Each function may be invoked by this API only (any stage, any of its routes).
 resource "aws_lambda_permission" "this" {
-  for_each = var.routes
+  for_each = var.functions
 
-  statement_id  = "AllowApiGateway-${trim(replace(each.key, "/[^A-Za-z0-9]+/", "-"), "-")}"
+  statement_id  = "AllowApiGateway"
   action        = "lambda:InvokeFunction"
   function_name = each.value.function_name
   principal     = "apigateway.amazonaws.com"
-  source_arn = each.key == "$default" ? "${aws_apigatewayv2_api.this.execution_arn}/*/$default" : format(
-    "%s/*/%s%s",
-    aws_apigatewayv2_api.this.execution_arn,
-    split(" ", each.key)[0],
-    replace(split(" ", each.key)[1], "/\\{[^}]+\\}/", "*"),
-  )
+  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*"
 }

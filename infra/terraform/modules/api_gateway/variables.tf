@@ -9,16 +9,21 @@ variable "description" {
   default     = ""
 }
 
-variable "routes" {
-  description = "Routes keyed by route key (\"METHOD /path\", e.g. \"GET /{code}\"), each proxied to a Lambda function."
+variable "functions" {
+  description = "Lambda functions behind the API, keyed by a short name the routes refer to; each gets one proxy integration and one invoke permission."
   type = map(object({
     function_name = string
     invoke_arn    = string
   }))
+}
+
+variable "routes" {
+  description = "Function key (of var.functions) by route key: \"METHOD /path\" (e.g. \"GET /{code}\") or \"$default\" (every request no other route matches)."
+  type        = map(string)
 
   validation {
-    condition     = alltrue([for key in keys(var.routes) : can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /", key))])
-    error_message = "Every route key must look like \"METHOD /path\"."
+    condition     = alltrue([for key in keys(var.routes) : key == "$default" || can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /", key))])
+    error_message = "Every route key must be \"$default\" or look like \"METHOD /path\"."
   }
 }
 

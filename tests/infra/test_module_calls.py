@@ -1,0 +1,94 @@
+"""`terraform plan` cannot fail on our own checks: every module block (the stack's and the
+example's) is evaluated against the called module's variable validations, and every
+precondition against the values that reach it. No terraform binary, no provider: the
+expressions are evaluated by tests/infra/hcl_eval.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("hcl2", reason="python-hcl2 is in the `test` extra")
+
+from tests.infra.hcl_eval import UNKNOWN, HclError, compile_expression, evaluate
+from tests.infra.module_checks import Check, checks, failures
+
+ROOT = Path(__file__).resolve().parents[2] / "infra" / "terraform"
+EXAMPLE = ROOT / "examples" / "complete"
+
+
+def _report(found: list[Check]) -> str:
+    return "\n".join(f"{c.where}: {c.message}" for c in found)
+
+
+@pytest.mark.parametrize("directory", [ROOT, EXAMPLE], ids=["stack", "examples/complete"])
+def test_no_validation_or_precondition_fails_at_plan(directory: Path) -> None:
+    """GIVEN the stack with its defaults, and the example with its values THEN every
+    validation and precondition down the module tree passes or waits for apply."""
+    assert failures(directory) == [], _report(failures(directory))
+
+
+@pytest.mark.parametrize("directory", [ROOT, EXAMPLE], ids=["stack", "examples/complete"])
+def test_the_checks_are_decided_not_skipped(directory: Path) -> None:
+    """Only checks on values known after apply (ARNs in IAM statements) stay undecided."""
+    found = checks(directory)
+    undecided = [c for c in found if c.outcome is UNKNOWN]
+    assert len(found) > 100
+    assert all("policy_statements" in c.where for c in undecided), _report(undecided)
+    routes = [c for c in found if c.where.endswith("module.api_gateway: validation of var.routes")]
+    assert routes
+    assert all(c.outcome is True for c in routes)
+
+
+def test_a_bad_route_key_fails_the_plan() -> None:
+    """The check that was missing when "$default" met a "METHOD /path"-only validation."""
+    routes = {"GET /{code}": "redirect", "GET/stats": "stats"}
+    found = failures(ROOT / "modules" / "api_gateway",
+                     {"name": "x", "functions": UNKNOWN, "routes": routes})
+    assert [c.where for c in found] == ["root: validation of var.routes"]
+
+
+def test_an_unknown_or_missing_module_argument_fails_the_plan(tmp_path: Path) -> None:
+    child = tmp_path / "child"
+    child.mkdir()
+    (child / "variables.tf").write_text(
+        'variable "needed" {\n  type = string\n}\n', encoding="utf-8")
+    (tmp_path / "main.tf").write_text(
+        'module "child" {\n  source = "./child"\n  typo = 1\n}\n', encoding="utf-8")
+    assert {c.message for c in failures(tmp_path)} == {
+        "An argument named 'typo' is not expected here.", "The argument 'needed' is required."}
+
+
+# --- the evaluator itself ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("expression", "var", "expected"), [
+    ('can(regex("^(GET|POST) /", var.x))', "GET /a", True),
+    ('can(regex("^(GET|POST) /", var.x))', "$default", False),
+    ('alltrue([for k in keys(var.x) : can(regex("^a", k))])', {"ab": 1, "b": 2}, False),
+    ('alltrue([for k in keys(var.x) : can(regex("^a", k))])', {"ab": UNKNOWN}, True),
+    ('contains(["x86_64", "arm64"], var.x)', "arm64", True),
+    ('contains(["x86_64", "arm64"], var.x)', "ARM", False),
+    ("var.x >= 1 && var.x <= 10", 0, False),
+    ("var.x >= 1 && var.x <= 10", 10, True),
+    ("var.x == null || var.x > 2", None, True),
+    ('var.x > 0 ? "y" : "n"', 3, "y"),
+    ("length(var.x) * 2 + 1", [1, 2], 5),
+    ('!strcontains(var.x, "*")', "sqs:*", False),
+    ("{for k, v in var.x : v => k}", {"a": "b"}, {"b": "a"}),
+    ('"${var.x}-dlq"', "q", "q-dlq"),
+    ("var.x >= 6 * 30 + 5", UNKNOWN, UNKNOWN),
+    ("alltrue([false, var.x])", UNKNOWN, False),
+])
+def test_evaluator_computes_terraform_expressions(expression: str, var: Any,
+                                                  expected: Any) -> None:
+    assert compile_expression(expression)({"var": {"x": var}}) == expected
+
+
+def test_evaluator_reports_errors_instead_of_guessing() -> None:
+    with pytest.raises(HclError):
+        evaluate('${regex("^a", "b")}', {})
+    with pytest.raises(HclError):
+        evaluate("${nosuchfunction(1)}", {})
