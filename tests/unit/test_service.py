@@ -154,3 +154,19 @@ def test_warmed_cache_answers_without_the_store_up_to_its_size() -> None:
     hits = [cached.get(f"c{i}") for i in range(5)]
     assert all(hits)
     assert inner.gets == 2  # the two links that did not fit were read from the store
+
+
+def test_full_cache_evicts_the_least_recently_used_link() -> None:
+    inner = FakeLinkStore()
+    for code in "abc":
+        inner.create_if_absent(Link(code, f"https://{code}/", f"https://{code}/", 0))
+    cached = CachedLinkStore(inner, max_entries=2)
+    cached.get("a")
+    cached.get("b")
+    cached.get("a")  # a is now the most recently used
+    cached.get("c")  # evicts b, not a
+    gets = inner.gets
+    cached.get("a")
+    assert inner.gets == gets
+    cached.get("b")
+    assert inner.gets == gets + 1
