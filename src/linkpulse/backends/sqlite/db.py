@@ -1,4 +1,4 @@
-"""SQLite connections: one per thread, WAL mode, explicit transactions."""
+"""SQLite connections: one per thread, closed with it; WAL mode, explicit transactions."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,21 @@ WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 """What a WAL file is truncated to when it starts over."""
 
 
+class _Owner:
+    """Lives in one thread's ``threading.local`` while the thread runs: when the thread
+    ends, its locals are dropped, and with this object the connection it owns closes.
+
+    A server's worker threads come and go (the thread pool behind sync endpoints retires
+    idle threads); without this each left an open connection, two files and its page
+    cache behind: 8 cycles of load and idle grew a server from 10 to 636 open files.
+    """
+
+    __slots__ = ("__weakref__", "conn")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+
 class Database:
     """A SQLite file shared by threads (a connection each) and by processes (WAL)."""
 
@@ -41,7 +57,7 @@ class Database:
         self._schema = schema
         self._synchronous = synchronous
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: set[sqlite3.Connection] = set()
         self._lock = threading.Lock()
         # SQLite allows one writer per file. Threads of this process queue for it on a
         # lock instead of in SQLite's busy handler, which sleeps up to 100 ms per retry.
@@ -53,26 +69,39 @@ class Database:
         self.connection().executescript(schema)
 
     def connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            try:
-                conn = sqlite3.connect(
-                    self.path, isolation_level=None, check_same_thread=False,
-                    timeout=BUSY_TIMEOUT_MS / 1000,
-                )
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute(f"PRAGMA synchronous={self._synchronous}")
-                conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-                conn.execute("PRAGMA foreign_keys=ON")
-                conn.execute(f"PRAGMA cache_size={CACHE_SIZE_KIB}")
-                conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
-                conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
-            except sqlite3.Error as exc:
-                raise BackendUnavailable(f"cannot open {self.path}: {exc}") from exc
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
+        owner: _Owner | None = getattr(self._local, "owner", None)
+        if owner is not None:
+            return owner.conn
+        try:
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self._synchronous}")
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA cache_size={CACHE_SIZE_KIB}")
+            conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+            conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
+        except sqlite3.Error as exc:
+            raise BackendUnavailable(f"cannot open {self.path}: {exc}") from exc
+        owner = _Owner(conn)
+        self._local.owner = owner
+        with self._lock:
+            self._all.add(conn)
+        weakref.finalize(owner, self._release, conn)
         return conn
+
+    def _release(self, conn: sqlite3.Connection) -> None:
+        """Close the connection of a thread that has ended."""
+        with self._lock:
+            self._all.discard(conn)
+        conn.close()
+
+    def open_connections(self) -> int:
+        with self._lock:
+            return len(self._all)
 
     @contextmanager
     def transaction(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:
