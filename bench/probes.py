@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench import loadgen, seed
 from linkpulse import bootstrap
+from linkpulse.backends.sqlite.analytics_schema import DIM_CLASS, DIM_LEGACY
 
 
 class Http:
@@ -55,7 +56,8 @@ def counted(db: Path) -> int:
     try:
         conn = components.analytics.db.connection()  # type: ignore[attr-defined]
         return int(conn.execute(
-            "SELECT coalesce(sum(count), 0) FROM tallies WHERE dim IN ('class', 'total')"
+            "SELECT coalesce(sum(count), 0) FROM counts WHERE dim IN (?, ?)",
+            (DIM_CLASS, DIM_LEGACY["total"]),
         ).fetchone()[0])
     finally:
         components.close()

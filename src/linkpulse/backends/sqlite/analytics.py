@@ -1,21 +1,10 @@
-"""Exact, all-time click analytics in SQLite.
-
-``clicks`` holds one row per click, keyed by click id: a click that is already there is
-not counted again, which is what makes redelivery harmless. The counters are
-pre-aggregated per link, in two tables shaped by how they are read:
-
-- ``tallies``: dimensions with few keys per link: the day, and the class (browser, OS,
-  device and bot flag joined in one key, so a click bumps one class row instead of
-  five: stats add the classes up into the total, the bots and the counts per browser,
-  OS and device). Stats read a link's whole range of them, so they need no index
-  beyond their key, and bumping one is a single b-tree update.
-- ``rankings``: dimensions with open-ended keys (user agent, referer), whose top-N is
-  read through an index on the count.
+"""Exact, all-time click analytics in SQLite (tables: ``analytics_schema``).
 
 A batch is recorded set-wise in one transaction: the clicks go into a per-connection
-scratch table, the ones already recorded are dropped, the rest are inserted, and every
-counter they bump is upserted, by a handful of statements whatever the batch size.
-Stats read a handful of counter rows, never the clicks.
+scratch table, the ones already recorded are dropped, new user agents, referers and
+classes get their label ids, then the rest are inserted and every counter they bump is
+upserted, summed per counter and in key order, by a handful of statements whatever the
+batch size. Stats read a handful of counter rows, never the clicks.
 """
 
 from __future__ import annotations
@@ -24,91 +13,107 @@ import sqlite3
 import time
 from collections import Counter as Tally
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
+from linkpulse.backends.sqlite.analytics_schema import (
+    DIM_CLASS,
+    DIM_DAY,
+    DIM_LEGACY,
+    DIM_REF,
+    DIM_UA,
+    KIND_CLASS,
+    KIND_REF,
+    KIND_UA,
+    RANKED_DIMS,
+    RECENT_KEPT,
+    SCHEMA,
+    migrate,
+)
 from linkpulse.backends.sqlite.db import Database
 from linkpulse.core.models import Analytics, Click, ClickEvent, Count
-
-# A link's count per (dimension, key); tallies and rankings share this shape.
-_COUNTERS = """
-CREATE TABLE IF NOT EXISTS {name} (
-    code  TEXT NOT NULL,
-    dim   TEXT NOT NULL,
-    key   TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (code, dim, key)
-) WITHOUT ROWID;"""
-
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS clicks (
-    click_id   TEXT PRIMARY KEY,
-    code       TEXT NOT NULL,
-    ts         REAL NOT NULL,
-    user_agent TEXT NOT NULL,
-    referer    TEXT NOT NULL,
-    ip         TEXT NOT NULL,
-    browser    TEXT NOT NULL,
-    os         TEXT NOT NULL,
-    device     TEXT NOT NULL,
-    is_bot     INTEGER NOT NULL,
-    day        TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS clicks_recent ON clicks (code, click_id);
-{_COUNTERS.format(name="tallies")}
-{_COUNTERS.format(name="rankings")}
-CREATE INDEX IF NOT EXISTS rankings_top ON rankings (code, dim, count);
-"""
-
-# Before tallies and rankings, every counter lived in one indexed table, ``counters``,
-# with browser, OS, device and bots counted apart: those rows move to ``tallies`` as
-# they are, and stats add them to the class rows.
-_MIGRATE_COUNTERS = """
-INSERT INTO tallies SELECT code, dim, key, count FROM counters
-    WHERE dim NOT IN ('ua', 'ref') ORDER BY code, dim, key;
-INSERT INTO rankings SELECT code, dim, key, count FROM counters
-    WHERE dim IN ('ua', 'ref') ORDER BY code, dim, key;
-DROP TABLE counters;
-"""
 
 _SCRATCH = """
 CREATE TEMP TABLE IF NOT EXISTS incoming (
     click_id TEXT PRIMARY KEY, code TEXT, ts REAL, user_agent TEXT, referer TEXT, ip TEXT,
-    browser TEXT, os TEXT, device TEXT, is_bot INTEGER, day TEXT
+    class TEXT, ua INTEGER, ref INTEGER, cls INTEGER
 ) WITHOUT ROWID
 """
 
 # One row per click; a click id seen twice in the batch counts once.
 _STAGE = """
-INSERT INTO temp.incoming VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (click_id) DO NOTHING
+INSERT INTO temp.incoming (click_id, code, ts, user_agent, referer, ip, class)
+VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (click_id) DO NOTHING
 """
 _DROP_SEEN = """
 DELETE FROM temp.incoming
 WHERE EXISTS (SELECT 1 FROM main.clicks WHERE clicks.click_id = incoming.click_id)
 """
-_INSERT_CLICKS = "INSERT INTO main.clicks SELECT * FROM temp.incoming ORDER BY click_id"
-
-# Every counter a new click bumps. Rankings are summed per key first: each change of a
-# count moves its index entry, so one change per key beats one per click.
-_BUMP = """
-INSERT INTO main.{table} (code, dim, key, count)
-SELECT code, dim, key, {count} FROM ({bumps}) WHERE true {group}
+_LABEL = f"""
+INSERT INTO main.labels (kind, text)
+SELECT DISTINCT {KIND_UA}, user_agent FROM temp.incoming UNION
+SELECT DISTINCT {KIND_REF}, referer FROM temp.incoming UNION
+SELECT DISTINCT {KIND_CLASS}, class FROM temp.incoming
+ORDER BY 1, 2 ON CONFLICT DO NOTHING
+"""
+_LABEL_IDS = f"""
+UPDATE temp.incoming SET
+    ua = (SELECT id FROM main.labels WHERE kind = {KIND_UA} AND text = user_agent),
+    ref = (SELECT id FROM main.labels WHERE kind = {KIND_REF} AND text = referer),
+    cls = (SELECT id FROM main.labels WHERE kind = {KIND_CLASS} AND text = class)
+"""
+_INSERT_CLICKS = """
+INSERT INTO main.clicks SELECT click_id, code, ts, ua, ref, ip FROM temp.incoming
+ORDER BY click_id
+"""
+# Every counter a new click bumps, summed per counter first: each change of a ranked
+# count moves its index entry, so one change per counter beats one per click.
+_BUMP = f"""
+INSERT INTO main.counts (code, dim, key, count)
+SELECT code, dim, key, count(*) FROM (
+    SELECT code, {DIM_CLASS} AS dim, cls AS key FROM temp.incoming UNION ALL
+    SELECT code, {DIM_DAY}, CAST(ts / 86400 AS INTEGER) FROM temp.incoming UNION ALL
+    SELECT code, {DIM_UA}, ua FROM temp.incoming UNION ALL
+    SELECT code, {DIM_REF}, ref FROM temp.incoming
+) WHERE true GROUP BY code, dim, key
 ON CONFLICT (code, dim, key) DO UPDATE SET count = count + excluded.count
 """
-_BUMP_TALLIES = _BUMP.format(table="tallies", count="1", group="", bumps=" UNION ALL ".join((
-    "SELECT code, 'class' AS dim, browser || char(31) || os || char(31) || device || char(31)"
-    " || is_bot AS key FROM temp.incoming",
-    "SELECT code, 'day', day FROM temp.incoming",
-)))
-_BUMP_RANKINGS = _BUMP.format(table="rankings", count="count(*)",
-                             group="GROUP BY code, dim, key", bumps=" UNION ALL ".join((
-    "SELECT code, 'ua' AS dim, user_agent AS key FROM temp.incoming",
-    "SELECT code, 'ref', referer FROM temp.incoming",
-)))
+_KEEP_RECENT = (
+    f"""INSERT INTO main.recent SELECT code, click_id, ts, ua, ref, ip, cls FROM (
+        SELECT *, row_number() OVER (PARTITION BY code ORDER BY click_id DESC) AS n
+        FROM temp.incoming) WHERE n <= {RECENT_KEPT} ORDER BY code, click_id""",
+    f"""DELETE FROM main.recent WHERE code IN (SELECT code FROM temp.incoming)
+        AND click_id < coalesce((SELECT r.click_id FROM main.recent AS r
+            WHERE r.code = recent.code ORDER BY r.click_id DESC
+            LIMIT 1 OFFSET {RECENT_KEPT - 1}), '')""",
+)
+
+_CLASSES = """
+SELECT c.dim, l.text, c.count FROM counts AS c JOIN labels AS l ON l.id = c.key
+WHERE c.code = ? AND (c.dim = ? OR c.dim >= ?)
+"""
+_DAYS = "SELECT key, count FROM counts WHERE code = ? AND dim = ? ORDER BY key DESC LIMIT ?"
+_TOP = f"""
+SELECT l.text, c.count FROM counts AS c JOIN labels AS l ON l.id = c.key
+WHERE c.code = ? AND c.dim = ? AND c.{RANKED_DIMS} ORDER BY c.count DESC, c.key LIMIT ?
+"""
+_RECENT = """
+SELECT r.click_id, r.code, r.ts, u.text, f.text, r.ip, k.text
+FROM recent AS r JOIN labels AS u ON u.id = r.ua JOIN labels AS f ON f.id = r.ref
+    JOIN labels AS k ON k.id = r.class
+WHERE r.code = ? ORDER BY r.click_id DESC LIMIT ?
+"""
 
 DAYS_SHOWN = 366
 _SEP = "\x1f"
-"""Joins a click's browser, OS, device and bot flag into one ``class`` tally key."""
+"""Joins a click's browser, OS, device and bot flag into one ``class`` label."""
+_LEGACY_NAMES = {dim: name for name, dim in DIM_LEGACY.items()}
+
+PURGE_CHUNK = 20_000
+"""Click rows deleted per transaction by a retention purge."""
+PURGE_DUTY = 0.5
+"""Share of the time a purge holds the write lock: after each chunk it waits as long as
+the chunk took, so consumers commit in between."""
 
 
 def _counts(rows: Iterable[tuple[str, int]]) -> tuple[Count, ...]:
@@ -119,22 +124,27 @@ def _top(tally: Tally[str], n: int) -> tuple[Count, ...]:
     return _counts(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0]))[:n])
 
 
+def _day(days_since_epoch: int) -> str:
+    return datetime.fromtimestamp(days_since_epoch * 86_400, UTC).strftime("%Y-%m-%d")
+
+
 def _row(click: Click) -> tuple[object, ...]:
     e = click.event
     return (e.click_id, e.code, e.timestamp, e.user_agent, e.referer, e.ip,
-            click.browser, click.os, click.device, int(click.is_bot), click.day)
+            f"{click.browser}{_SEP}{click.os}{_SEP}{click.device}{_SEP}{int(click.is_bot)}")
+
+
+def _click(row: tuple[str, str, float, str, str, str, str]) -> Click:
+    browser, os_family, device, is_bot = row[6].split(_SEP)
+    return Click(ClickEvent(*row[:6]), browser, os_family, device, is_bot == "1",
+                 _day(int(row[2] // 86_400)))
 
 
 class SqliteAnalyticsStore:
     def __init__(self, path: Path | str, synchronous: str = "NORMAL") -> None:
         self.db = Database(path, SCHEMA, synchronous)
         with self.db.transaction() as conn:
-            if conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'counters'"
-            ).fetchone():
-                for statement in _MIGRATE_COUNTERS.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+            migrate(conn)
 
     def record(self, clicks: Sequence[Click]) -> int:
         if not clicks:
@@ -151,9 +161,12 @@ class SqliteAnalyticsStore:
             conn.execute("COMMIT")
         with self.db.transaction() as conn:
             conn.execute(_DROP_SEEN)
+            conn.execute(_LABEL)
+            conn.execute(_LABEL_IDS)
             recorded = conn.execute(_INSERT_CLICKS).rowcount
-            conn.execute(_BUMP_TALLIES)
-            conn.execute(_BUMP_RANKINGS)
+            conn.execute(_BUMP)
+            for statement in _KEEP_RECENT:
+                conn.execute(statement)
         return recorded
 
     @staticmethod
@@ -162,42 +175,34 @@ class SqliteAnalyticsStore:
         conn.execute(_SCRATCH)
 
     def analytics(self, code: str, top: int = 5, recent: int = 10) -> Analytics:
+        """``recent`` is at most ``RECENT_KEPT``: only that many are kept per link."""
         with self.db.transaction(immediate=False) as conn:  # one consistent snapshot
-            classes = conn.execute(
-                "SELECT dim, key, count FROM tallies WHERE code = ? "
-                "AND dim IN ('class', 'total', 'browser', 'os', 'device', 'bots')", (code,),
-            ).fetchall()
-            days = conn.execute(
-                "SELECT key, count FROM tallies WHERE code = ? AND dim = 'day' "
-                "ORDER BY key DESC LIMIT ?", (code, DAYS_SHOWN),
-            ).fetchall()
-            user_agents, referers = (conn.execute(
-                "SELECT key, count FROM rankings WHERE code = ? AND dim = ? "
-                "ORDER BY count DESC, key LIMIT ?", (code, dim, top),
-            ).fetchall() for dim in ("ua", "ref"))
-            rows = conn.execute(
-                "SELECT click_id, code, ts, user_agent, referer, ip, browser, os, device, "
-                "is_bot, day FROM clicks WHERE code = ? ORDER BY click_id DESC LIMIT ?",
-                (code, recent),
-            ).fetchall()
+            classes = conn.execute(_CLASSES, (code, DIM_CLASS, min(DIM_LEGACY.values()))
+                                   ).fetchall()
+            days = conn.execute(_DAYS, (code, DIM_DAY, DAYS_SHOWN)).fetchall()
+            user_agents, referers = (conn.execute(_TOP, (code, dim, top)).fetchall()
+                                     for dim in (DIM_UA, DIM_REF))
+            rows = conn.execute(_RECENT, (code, min(recent, RECENT_KEPT))).fetchall()
         browsers: Tally[str] = Tally()
         systems: Tally[str] = Tally()
         devices: Tally[str] = Tally()
         total = bots = 0
         for dim, key, n in classes:
-            if dim == "class":  # every click has exactly one class: they add up to the total
+            if dim == DIM_CLASS:  # every click has exactly one class: they add up to the total
                 browser, os_family, device, is_bot = key.split(_SEP)
                 browsers[browser] += n
                 systems[os_family] += n
                 devices[device] += n
                 total += n
                 bots += n if is_bot == "1" else 0
-            elif dim == "total":  # the rest were counted apart before (_MIGRATE_COUNTERS)
+                continue
+            legacy = _LEGACY_NAMES[dim]  # counted apart by the first layout
+            if legacy == "total":
                 total += n
-            elif dim == "bots":
+            elif legacy == "bots":
                 bots += n
             else:
-                {"browser": browsers, "os": systems, "device": devices}[dim][key] += n
+                {"browser": browsers, "os": systems, "device": devices}[legacy][key] += n
         return Analytics(
             total=total,
             bots=bots,
@@ -206,23 +211,35 @@ class SqliteAnalyticsStore:
             browsers=_top(browsers, top),
             os=_top(systems, top),
             devices=_top(devices, top),
-            days=_counts(reversed(days)),
-            recent=tuple(
-                Click(ClickEvent(*r[:6]), r[6], r[7], r[8], bool(r[9]), r[10]) for r in rows
-            ),
+            days=tuple(Count(_day(day), n) for day, n in reversed(days)),
+            recent=tuple(map(_click, rows)),
         )
 
     def purge_clicks(self, retention_days: int, now: float | None = None) -> int:
-        """Delete raw click rows older than the retention; counters are kept forever.
+        """Delete raw click rows older than the retention; counters are kept.
 
-        Click ids start with their millisecond timestamp in hex, so this is a range
-        delete on the primary key.
+        Click ids start with their millisecond timestamp in hex, so this deletes ranges
+        of the primary key from the front: ``PURGE_CHUNK`` rows per transaction, paced
+        so that consumers commit between chunks, then gives the freed pages back to the
+        file system a chunk at a time.
         """
         cutoff_ms = int(((time.time() if now is None else now) - retention_days * 86_400) * 1000)
-        with self.db.transaction() as conn:
-            return conn.execute(
-                "DELETE FROM clicks WHERE click_id < ?", (f"{max(cutoff_ms, 0):012x}",)
-            ).rowcount
+        cutoff = f"{max(cutoff_ms, 0):012x}"
+        purged = 0
+        while True:
+            started = time.monotonic()
+            with self.db.transaction() as conn:
+                row = conn.execute(
+                    "SELECT click_id FROM clicks WHERE click_id < ? ORDER BY click_id "
+                    "LIMIT 1 OFFSET ?", (cutoff, PURGE_CHUNK)).fetchone()
+                deleted = conn.execute("DELETE FROM clicks WHERE click_id < ?",
+                                       (cutoff if row is None else row[0],)).rowcount
+            purged += deleted
+            if row is None:
+                break
+            time.sleep((time.monotonic() - started) * PURGE_DUTY / (1 - PURGE_DUTY))
+        self.db.reclaim_free_pages()
+        return purged
 
     def close(self) -> None:
         self.db.close()

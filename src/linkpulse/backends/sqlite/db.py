@@ -32,6 +32,8 @@ WAL_AUTOCHECKPOINT_PAGES = 10_000
 """SQLite's own checkpoint, inside COMMIT, at ~40 MiB of WAL (default ~4 MiB): a backstop."""
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 """What a WAL file is truncated to when it starts over."""
+RECLAIM_PAGES = 2_000
+"""Free pages given back to the file system per transaction (8 MiB), after a purge."""
 
 
 class _Owner:
@@ -77,6 +79,9 @@ class Database:
                 self.path, isolation_level=None, check_same_thread=False,
                 timeout=BUSY_TIMEOUT_MS / 1000,
             )
+            # Only a new file takes this (before its first table): its free pages can
+            # then be given back (``reclaim_free_pages``) instead of kept forever.
+            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -134,6 +139,23 @@ class Database:
             # at most one checkpoint per interval (each one syncs the file).
             self._next_checkpoint = now + CHECKPOINT_INTERVAL
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def reclaim_free_pages(self, keep: int = 0) -> int:
+        """Shrink the file by its free pages beyond ``keep``, ``RECLAIM_PAGES`` per short
+        transaction (a file created before incremental vacuum keeps them for reuse).
+        Returns how many pages were given back."""
+        conn = self.connection()
+        if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:  # 2 = incremental
+            return 0
+        reclaimed = 0
+        while True:
+            with self.transaction() as conn:
+                free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+                step = min(free - keep, RECLAIM_PAGES)
+                if step <= 0:
+                    return reclaimed
+                conn.execute(f"PRAGMA incremental_vacuum({step})").fetchall()
+            reclaimed += step
 
     @contextmanager
     def _writer_file_lock(self) -> Iterator[None]:

@@ -101,6 +101,9 @@ MAX_BATCH = 10
 POLL_INTERVAL = 0.02
 """How often an idle long poll looks for messages sent by other processes."""
 HOUSEKEEPING_INTERVAL = 60.0
+FREE_PAGES_KEPT = 2_500
+"""Free pages (~10 MiB) the queue file keeps for the next sends; past a backlog the rest
+go back to the file system, so the file does not keep its peak size forever."""
 
 
 class SqliteQueue:
@@ -271,6 +274,7 @@ class SqliteQueue:
         if now >= self._next_housekeeping:
             self._next_housekeeping = now + HOUSEKEEPING_INTERVAL
             self.purge_expired()
+            self.db.reclaim_free_pages(keep=FREE_PAGES_KEPT)
 
     def purge_expired(self, now: float | None = None) -> int:
         """Drop messages past their retention: SQS's MessageRetentionPeriod."""
