@@ -38,10 +38,12 @@ def settings(db: Path, **overrides: object) -> Settings:
     return Settings.from_env({}, db=db, **overrides)
 
 
-def links(db: Path, n: int, url: str = "https://example.com/landing/page?ref=bench") -> list[str]:
-    """Insert ``n`` links with random 7-character codes in one transaction; return the codes."""
+def links(db: Path, n: int, url: str = "https://example.com/landing/page?ref=bench",
+          given: list[str] | None = None) -> list[str]:
+    """Insert ``n`` links with random 7-character codes (or the ``given`` codes) in one
+    transaction; return the codes."""
     components = bootstrap.build(settings(db), buffered=False)
-    made: set[str] = set()
+    made: set[str] = set(given or ())
     while len(made) < n:
         code = codes.generate_code(7)
         if not codes.is_reserved(code):

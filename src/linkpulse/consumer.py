@@ -60,6 +60,7 @@ class Consumer:
         self._housekeeping = housekeeping
         self._housekeeping_interval = housekeeping_interval
         self._next_housekeeping = 0.0
+        self._housekeeper: threading.Thread | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stats = ConsumerStats()
@@ -80,7 +81,7 @@ class Consumer:
         """Receive and process one batch; return how many messages were received."""
         if self._housekeeping and time.monotonic() >= self._next_housekeeping:
             self._next_housekeeping = time.monotonic() + self._housekeeping_interval
-            self._housekeeping()
+            self._start_housekeeping(self._housekeeping)
         messages = self.receive()
         if not messages:
             return 0
@@ -93,6 +94,22 @@ class Consumer:
         s.recorded += result.recorded
         s.failed += len(result.failed)
         return len(messages)
+
+    def _start_housekeeping(self, housekeeping: Callable[[], object]) -> None:
+        """Run the housekeeping (a retention purge: minutes over millions of clicks) in a
+        thread of its own, so batches go on being consumed meanwhile; at most one runs."""
+        if self._housekeeper is not None and self._housekeeper.is_alive():
+            return
+
+        def run() -> None:
+            try:
+                housekeeping()
+            except Exception:
+                log.exception("housekeeping failed; next try in one interval")
+
+        self._housekeeper = threading.Thread(target=run, name="click-housekeeping",
+                                             daemon=True)
+        self._housekeeper.start()
 
     def run(self, *, until_empty: bool = False) -> None:
         """Loop until :meth:`stop` (or, with ``until_empty``, until a receive comes back

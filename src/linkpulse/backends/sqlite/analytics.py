@@ -10,6 +10,7 @@ batch size. Stats read a handful of counter rows, never the clicks.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections import Counter as Tally
 from collections.abc import Iterable, Sequence
@@ -40,10 +41,11 @@ CREATE TEMP TABLE IF NOT EXISTS incoming (
 ) WITHOUT ROWID
 """
 
-# One row per click; a click id seen twice in the batch counts once.
+# One row per click; a click id seen twice in the batch counts once. Label ids known to
+# this process come staged; the others are looked up (or created) under the write lock.
 _STAGE = """
-INSERT INTO temp.incoming (click_id, code, ts, user_agent, referer, ip, class)
-VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (click_id) DO NOTHING
+INSERT INTO temp.incoming VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (click_id) DO NOTHING
 """
 _DROP_SEEN = """
 DELETE FROM temp.incoming
@@ -51,17 +53,26 @@ WHERE EXISTS (SELECT 1 FROM main.clicks WHERE clicks.click_id = incoming.click_i
 """
 _LABEL = f"""
 INSERT INTO main.labels (kind, text)
-SELECT DISTINCT {KIND_UA}, user_agent FROM temp.incoming UNION
-SELECT DISTINCT {KIND_REF}, referer FROM temp.incoming UNION
-SELECT DISTINCT {KIND_CLASS}, class FROM temp.incoming
+SELECT {KIND_UA}, user_agent FROM temp.incoming WHERE ua IS NULL UNION
+SELECT {KIND_REF}, referer FROM temp.incoming WHERE ref IS NULL UNION
+SELECT {KIND_CLASS}, class FROM temp.incoming WHERE cls IS NULL
 ORDER BY 1, 2 ON CONFLICT DO NOTHING
 """
 _LABEL_IDS = f"""
 UPDATE temp.incoming SET
-    ua = (SELECT id FROM main.labels WHERE kind = {KIND_UA} AND text = user_agent),
-    ref = (SELECT id FROM main.labels WHERE kind = {KIND_REF} AND text = referer),
-    cls = (SELECT id FROM main.labels WHERE kind = {KIND_CLASS} AND text = class)
+    ua = coalesce(ua, (SELECT id FROM main.labels WHERE kind = {KIND_UA} AND text = user_agent)),
+    ref = coalesce(ref, (SELECT id FROM main.labels WHERE kind = {KIND_REF} AND text = referer)),
+    cls = coalesce(cls, (SELECT id FROM main.labels WHERE kind = {KIND_CLASS} AND text = class))
+WHERE ua IS NULL OR ref IS NULL OR cls IS NULL
 """
+_LEARN = f"""
+SELECT DISTINCT {KIND_UA}, user_agent, ua FROM temp.incoming UNION
+SELECT DISTINCT {KIND_REF}, referer, ref FROM temp.incoming UNION
+SELECT DISTINCT {KIND_CLASS}, class, cls FROM temp.incoming
+"""
+LABELS_CACHED = 100_000
+"""Label ids a store remembers (emptied when full): user agents, referers and classes of
+a realistic mix fit, so a batch's ids are mostly known before it takes the write lock."""
 _INSERT_CLICKS = """
 INSERT INTO main.clicks SELECT click_id, code, ts, ua, ref, ip FROM temp.incoming
 ORDER BY click_id
@@ -88,9 +99,9 @@ _KEEP_RECENT = (
             LIMIT 1 OFFSET {RECENT_KEPT - 1}), '')""",
 )
 
-_CLASSES = """
+_CLASSES = f"""
 SELECT c.dim, l.text, c.count FROM counts AS c JOIN labels AS l ON l.id = c.key
-WHERE c.code = ? AND (c.dim = ? OR c.dim >= ?)
+WHERE c.code = ? AND c.dim IN ({", ".join(map(str, (DIM_CLASS, *DIM_LEGACY.values())))})
 """
 _DAYS = "SELECT key, count FROM counts WHERE code = ? AND dim = ? ORDER BY key DESC LIMIT ?"
 _TOP = f"""
@@ -128,12 +139,6 @@ def _day(days_since_epoch: int) -> str:
     return datetime.fromtimestamp(days_since_epoch * 86_400, UTC).strftime("%Y-%m-%d")
 
 
-def _row(click: Click) -> tuple[object, ...]:
-    e = click.event
-    return (e.click_id, e.code, e.timestamp, e.user_agent, e.referer, e.ip,
-            f"{click.browser}{_SEP}{click.os}{_SEP}{click.device}{_SEP}{int(click.is_bot)}")
-
-
 def _click(row: tuple[str, str, float, str, str, str, str]) -> Click:
     browser, os_family, device, is_bot = row[6].split(_SEP)
     return Click(ClickEvent(*row[:6]), browser, os_family, device, is_bot == "1",
@@ -145,6 +150,32 @@ class SqliteAnalyticsStore:
         self.db = Database(path, SCHEMA, synchronous)
         with self.db.transaction() as conn:
             migrate(conn)
+        # (kind, text) -> id of labels seen committed: ids never change once given.
+        self._label_ids: dict[tuple[int, str], int] = {}
+        self._lock = threading.Lock()
+
+    def _rows(self, clicks: Sequence[Click]) -> tuple[list[tuple[object, ...]], bool]:
+        """Staged rows, and whether any label id is still unknown."""
+        ids = self._label_ids.get
+        rows: list[tuple[object, ...]] = []
+        unknown = False
+        for click in clicks:
+            e = click.event
+            cls = f"{click.browser}{_SEP}{click.os}{_SEP}{click.device}{_SEP}{int(click.is_bot)}"
+            ua, ref, cl = ids((KIND_UA, e.user_agent)), ids((KIND_REF, e.referer)), ids(
+                (KIND_CLASS, cls))
+            unknown = unknown or ua is None or ref is None or cl is None
+            rows.append((e.click_id, e.code, e.timestamp, e.user_agent, e.referer, e.ip, cls,
+                         ua, ref, cl))
+        return rows, unknown
+
+    def _learn(self, conn: sqlite3.Connection) -> None:
+        """Remember the label ids of the batch just committed."""
+        learned = {(kind, text): id_ for kind, text, id_ in conn.execute(_LEARN)}
+        with self._lock:
+            if len(self._label_ids) + len(learned) > LABELS_CACHED:
+                self._label_ids.clear()
+            self._label_ids.update(learned)
 
     def record(self, clicks: Sequence[Click]) -> int:
         if not clicks:
@@ -153,20 +184,24 @@ class SqliteAnalyticsStore:
         # Staging touches only this connection's temp schema: it needs no write lock,
         # so other processes keep writing meanwhile.
         self._scratch(conn)
+        rows, unknown = self._rows(clicks)
         conn.execute("BEGIN")
         try:
             conn.execute("DELETE FROM temp.incoming")
-            conn.executemany(_STAGE, map(_row, clicks))
+            conn.executemany(_STAGE, rows)
         finally:
             conn.execute("COMMIT")
         with self.db.transaction() as conn:
             conn.execute(_DROP_SEEN)
-            conn.execute(_LABEL)
-            conn.execute(_LABEL_IDS)
+            if unknown:
+                conn.execute(_LABEL)
+                conn.execute(_LABEL_IDS)
             recorded = conn.execute(_INSERT_CLICKS).rowcount
             conn.execute(_BUMP)
             for statement in _KEEP_RECENT:
                 conn.execute(statement)
+        if unknown:
+            self._learn(conn)
         return recorded
 
     @staticmethod
@@ -177,8 +212,7 @@ class SqliteAnalyticsStore:
     def analytics(self, code: str, top: int = 5, recent: int = 10) -> Analytics:
         """``recent`` is at most ``RECENT_KEPT``: only that many are kept per link."""
         with self.db.transaction(immediate=False) as conn:  # one consistent snapshot
-            classes = conn.execute(_CLASSES, (code, DIM_CLASS, min(DIM_LEGACY.values()))
-                                   ).fetchall()
+            classes = conn.execute(_CLASSES, (code,)).fetchall()
             days = conn.execute(_DAYS, (code, DIM_DAY, DAYS_SHOWN)).fetchall()
             user_agents, referers = (conn.execute(_TOP, (code, dim, top)).fetchall()
                                      for dim in (DIM_UA, DIM_REF))
