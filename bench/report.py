@@ -14,13 +14,19 @@ def table(out: dict[str, Any]) -> str:
 
     rps = out.get("redirect_rps")
     rows = [
-        (f"redirect req/s ({out.get('connections')} conns, {out.get('links', 0):,} links)",
+        (f"redirect req/s ({out.get('connections')} conns, {out.get('links', 0):,} links,"
+         " reference mix)",
          f(rps),
          ">= 0.5x bare", check(out.get("redirect_vs_bare", 0) >= 0.5) if rps else ""),
-        ("  bare ASGI 302 req/s (Python ceiling)", f(out.get("bare_rps")), "", ""),
+        ("  bare ASGI 302 req/s on granian (Python ceiling)", f(out.get("bare_rps")), "", ""),
+        ("  bare ASGI 302 req/s on uvicorn", f(out.get("bare_uvicorn_rps")), "", ""),
         ("  nginx return 302 req/s (machine ceiling)", f(out.get("nginx_rps")), "", ""),
         ("  redirect / bare", f(out.get("redirect_vs_bare"), "{:.2f}x"), "", ""),
-        ("  redirect / nginx", f(out.get("redirect_vs_nginx"), "{:.2f}x"), "", ""),
+        ("  redirect / nginx", f(out.get("redirect_vs_nginx"), "{:.2f}x"), ">= 0.35x",
+         check(out["redirect_vs_nginx"] >= 0.35) if out.get("redirect_vs_nginx") else ""),
+        ("  app without consumer: on granian / on uvicorn req/s",
+         f"{f(out.get('app_granian_rps'))} / {f(out.get('app_uvicorn_rps'))}", "", ""),
+        ("  granian / uvicorn", f(out.get("granian_vs_uvicorn"), "{:.2f}x"), "", ""),
         ("  HTTP worker CPU us/request: redirect / bare",
          f"{f(out.get('redirect_cpu_us_per_request'))} / "
          f"{f(out.get('bare_cpu_us_per_request'))}", "", ""),
@@ -37,6 +43,8 @@ def table(out: dict[str, Any]) -> str:
          check(out["consumer_clicks_per_s"] >= 2 * rps)
          if rps and "consumer_clicks_per_s" in out else ""),
         ("  1 process", f(out.get("consumer_1p_clicks_per_s")), "", ""),
+        (f"  extra: low-cardinality traffic, {out.get('consumer_processes')} processes",
+         f(out.get(f"consumer_{out.get('consumer_processes')}p_low_clicks_per_s")), "", ""),
         ("freshness idle p50 / p99 ms",
          f"{f(out.get('freshness_p50_ms'))} / {f(out.get('freshness_p99_ms'))}", "p99 <= 1 s",
          check(out["freshness_p99_ms"] <= 1000) if "freshness_p99_ms" in out else ""),

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import consumers, loadgen, seed, servers
 from bench.probes import Http, backlog, counted, freshness, pct, under_load, wait_drained
 from bench.report import table
+from bench.traffic import ReferenceMix
 from linkpulse import bootstrap
 
 
@@ -39,9 +40,11 @@ class Sizes:
     stats_requests: int
 
 
-# The warm-up also fills each worker's link cache (100k links, uniformly requested).
-FULL = Sizes(100_000, 15.0, 10.0, 200_000, 200, (1_000, 100_000, 1_000_000), 300)
-QUICK = Sizes(100_000, 4.0, 2.0, 100_000, 40, (1_000, 100_000, 1_000_000), 100)
+# Redirects and consumed clicks follow the reference mix (bench/traffic.py) over
+# ``links`` links; the low-cardinality consumer row (1,000 links, 8 user agents, 5
+# referers) is an extra, labelled as such.
+FULL = Sizes(10_000, 15.0, 10.0, 200_000, 200, (1_000, 100_000, 1_000_000), 300)
+QUICK = Sizes(10_000, 4.0, 2.0, 100_000, 40, (1_000, 100_000, 1_000_000), 100)
 SMOKE = Sizes(1_000, 1.0, 0.0, 500, 3, (10, 1_000), 5)
 
 CONNECTIONS = 64
@@ -62,7 +65,7 @@ def redirect_section(sizes: Sizes, workers: int, tmp: Path, out: dict[str, Any])
     log(f"seeding {sizes.links} links")
     all_codes = seed.links(db, sizes.links + sizes.probes * 2)
     probe_codes, codes = all_codes[: sizes.probes * 2], all_codes[sizes.probes * 2:]
-    paths = [f"/{c}" for c in codes]
+    paths = ReferenceMix(links=len(codes)).paths(codes, 200_000)
     out["load_generator"] = loadgen.tool_name()
     out["workers"] = workers
     out["links"] = len(codes)
@@ -86,12 +89,30 @@ def redirect_section(sizes: Sizes, workers: int, tmp: Path, out: dict[str, Any])
         served += load.requests
         return load
 
-    port = servers.free_port()
-    log(f"bare ASGI 302 on uvicorn, {workers} worker(s)")
-    with servers.bare(port, workers) as server:
-        bare = measure("bare", f"http://127.0.0.1:{port}", server)
-    out["bare_rps"] = bare.rps
-    out["bare_p99_ms"] = bare.p99_ms
+    for server_name, key in (("granian", "bare"), ("uvicorn", "bare_uvicorn")):
+        port = servers.free_port()
+        log(f"bare ASGI 302 on {server_name}, {workers} worker(s)")
+        with servers.bare(port, workers, server=server_name) as server:
+            load = measure(key, f"http://127.0.0.1:{port}", server)
+        out[f"{key}_rps"] = load.rps
+        out[f"{key}_p99_ms"] = load.p99_ms
+    bare = out["bare_rps"]
+
+    # The previous server, side by side: the same app on uvicorn vs on granian (serve),
+    # both without the consumer, on a copy of the links (their clicks stay queued there).
+    compare_db = tmp / "compare.db"
+    seed.links(compare_db, 0, given=all_codes)
+    for server_name in ("uvicorn", "granian"):
+        port = servers.free_port()
+        log(f"linkpulse on {server_name}, {workers} worker(s), no consumer")
+        starter = (servers.uvicorn_app(compare_db, port, workers)
+                   if server_name == "uvicorn" else
+                   servers.linkpulse(compare_db, port, workers, "--no-worker"))
+        with starter as server:
+            load = measure(f"app_{server_name}", f"http://127.0.0.1:{port}", server)
+        out[f"app_{server_name}_rps"] = load.rps
+    out["granian_vs_uvicorn"] = out["app_granian_rps"] / out["app_uvicorn_rps"]
+    log(f"redirect on granian / on uvicorn: {out['granian_vs_uvicorn']:.2f}x")
 
     if servers.nginx_available():
         port = servers.free_port()
@@ -113,7 +134,7 @@ def redirect_section(sizes: Sizes, workers: int, tmp: Path, out: dict[str, Any])
         out["redirect_p50_ms"] = lp.p50_ms
         out["redirect_p99_ms"] = lp.p99_ms
         out["redirect_errors"] = lp.errors + lp.bad_status
-        out["redirect_vs_bare"] = lp.rps / bare.rps
+        out["redirect_vs_bare"] = lp.rps / bare
         if out["nginx_rps"]:
             out["redirect_vs_nginx"] = lp.rps / out["nginx_rps"]
         out["backlog_after_load"] = backlog(db)
@@ -163,23 +184,29 @@ def redirect_section(sizes: Sizes, workers: int, tmp: Path, out: dict[str, Any])
 # --- 2. consumer -------------------------------------------------------------------------------
 
 def consumer_section(sizes: Sizes, workers: int, tmp: Path, out: dict[str, Any]) -> None:
-    """The queue's drain rate with one consumer process, and with as many as there are
-    HTTP workers (``linkpulse worker`` once per core): the same share of the machine
-    the redirect numbers get."""
-    for processes in sorted({1, workers}):
-        db = tmp / f"consumer-{processes}.db"
-        codes = seed.links(db, 1000)
+    """The queue's drain rate on the reference mix with one consumer process, and with
+    as many as there are HTTP workers (``linkpulse worker`` once per core): the same
+    share of the machine the redirect numbers get. Extra row: low-cardinality traffic
+    (1,000 links, 8 user agents, 5 referers), which hides the costs of real traffic."""
+    mix = ReferenceMix()
+    for processes, traffic in sorted({(1, "mix"), (workers, "mix"), (workers, "low")}):
+        db = tmp / f"consumer-{processes}-{traffic}.db"
+        codes = seed.links(db, 1000 if traffic == "low" else mix.links)
         components = bootstrap.build(seed.settings(db), buffered=False)
-        log(f"queueing {sizes.consumer_clicks} click messages")
-        seed.queue_messages(components, codes, sizes.consumer_clicks)
+        log(f"queueing {sizes.consumer_clicks} click messages ({traffic} traffic)")
+        if traffic == "low":
+            seed.queue_messages(components, codes, sizes.consumer_clicks)
+        else:
+            seed.queue_mix(components, codes, sizes.consumer_clicks, mix)
         components.close()
         elapsed = consumers.drain(db, processes)
         total = counted(db)
         rate = sizes.consumer_clicks / elapsed
-        out[f"consumer_{processes}p_clicks_per_s"] = rate
-        out[f"consumer_{processes}p_exact"] = total == sizes.consumer_clicks
-        log(f"consumer, {processes} process(es): {sizes.consumer_clicks} clicks in "
-            f"{elapsed:.2f} s = {rate:,.0f}/s; counted {total} "
+        key = f"consumer_{processes}p" + ("_low" if traffic == "low" else "")
+        out[f"{key}_clicks_per_s"] = rate
+        out[f"{key}_exact"] = total == sizes.consumer_clicks
+        log(f"consumer, {processes} process(es), {traffic} traffic: {sizes.consumer_clicks} "
+            f"clicks in {elapsed:.2f} s = {rate:,.0f}/s; counted {total} "
             f"(exact: {total == sizes.consumer_clicks})")
     out["consumer_processes"] = workers
     out["consumer_clicks_per_s"] = out[f"consumer_{workers}p_clicks_per_s"]

@@ -1,6 +1,6 @@
 """Scale: does the pipeline keep up at realistic cardinality and size, with flat costs?
 
-    python bench/scale.py [--quick] [--clicks N] [--links M] [--json FILE]
+    python bench/scale.py [--quick | --smoke] [--clicks N] [--links M] [--json FILE]
 
 On the reference traffic mix (bench/traffic.py), side by side in one run:
 
@@ -16,9 +16,10 @@ On the reference traffic mix (bench/traffic.py), side by side in one run:
 - stats latency (the store's read) of a link with 100,000 tied user agents and
   referers vs a link with 10 clicks.
 
-The pre-fill records the mix through ``SqliteAnalyticsStore.record`` in 10,000-click
-batches (the consumer's own path, minus the queue), so it is also the record rate as
-the store grows. Benchmarks report; they never fail on a number.
+The pre-fill writes the mix with the bulk loader (bench/bulkload.py: the state
+``record`` would leave, written ~10x faster). ``--smoke`` runs every section for a
+moment with tiny sizes to prove the harness works; its numbers mean nothing.
+Benchmarks report; they never fail on a number.
 """
 
 from __future__ import annotations
@@ -38,12 +39,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import consumers, loadgen, seed, servers
+from bench import bulkload, consumers, loadgen, seed, servers
 from bench.probes import counted
 from bench.traffic import ReferenceMix
 from linkpulse import bootstrap
 from linkpulse.backends.sqlite.analytics import SqliteAnalyticsStore
-from linkpulse.core.clicks import encode_event, make_event
+from linkpulse.core.clicks import make_event
 from linkpulse.core.models import Click
 from linkpulse.core.service import enrich
 
@@ -73,27 +74,13 @@ def record(store: SqliteAnalyticsStore, stream: Iterator[Click], batch: int = BA
     return done + (store.record(chunk) if chunk else 0)
 
 
-def queue_clicks(db: Path, stream: Iterator[Click]) -> int:
-    components = bootstrap.build(seed.settings(db), buffered=False)
-    n = 0
-    batch: list[str] = []
-    for click in stream:
-        batch.append(encode_event(click.event))
-        if len(batch) == BATCH:
-            components.queue.send_batch(batch)
-            n += len(batch)
-            batch = []
-    components.queue.send_batch(batch)
-    components.close()
-    return n + len(batch)
-
-
 def consumer_rate(db: Path, codes: list[str], n: int, mix: ReferenceMix) -> tuple[float, bool]:
     before = counted(db)
-    queued = queue_clicks(db, clicks(mix, codes, n))
+    components = bootstrap.build(seed.settings(db), buffered=False)
+    seed.queue_mix(components, codes, n, mix)
+    components.close()
     elapsed = consumers.drain(db, 1)
-    exact = counted(db) - before == queued
-    return queued / elapsed, exact
+    return n / elapsed, counted(db) - before == n
 
 
 def file_bytes(db: Path) -> int:
@@ -107,16 +94,16 @@ def consumer_section(args: argparse.Namespace, tmp: Path, out: dict[str, Any]) -
     empty, full = tmp / "empty.db", tmp / "full.db"
     codes = seed.links(empty, mix.links)
     seed.links(full, 0, given=codes)
-    log(f"pre-filling {args.clicks:,} clicks of the reference mix through record()")
+    log(f"pre-filling {args.clicks:,} clicks of the reference mix (bulk loader)")
     store = SqliteAnalyticsStore(full)
     started = time.perf_counter()
-    prefilled = record(store, clicks(mix, codes, args.clicks))
+    prefilled = bulkload.load(store, clicks(mix, codes, args.clicks))
     out["prefill_clicks_per_s"] = prefilled / (time.perf_counter() - started)
     out["prefilled_clicks"] = prefilled
     store.db.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     out["db_bytes_per_click"] = file_bytes(full) / prefilled
-    log(f"pre-filled at {out['prefill_clicks_per_s']:,.0f} clicks/s; "
+    log(f"pre-filled {prefilled:,} at {out['prefill_clicks_per_s']:,.0f} clicks/s; "
         f"{out['db_bytes_per_click']:.0f} bytes per click")
     # New clicks after the pre-filled ones: the same mix, a later month, other draws.
     later = ReferenceMix(end=mix.end + 30 * DAY, seed=2)
@@ -175,7 +162,8 @@ def redirect_section(args: argparse.Namespace, tmp: Path, out: dict[str, Any]) -
     out["links"] = len(codes)
     with servers.linkpulse(db, port, 2, "--no-worker", log=tmp / "serve.log"):
         for name, paths in (("hot", hot), ("all", spread), ("hot2", hot)):
-            loadgen.run(base, paths, connections=CONNECTIONS, duration=args.warmup)
+            if args.warmup:
+                loadgen.run(base, paths, connections=CONNECTIONS, duration=args.warmup)
             load = loadgen.run(base, paths, connections=CONNECTIONS, duration=args.duration)
             out[f"redirect_rps_{name}"] = load.rps
             log(f"redirects over {'hot links' if 'hot' in name else f'{len(codes):,} links'}"
@@ -185,7 +173,7 @@ def redirect_section(args: argparse.Namespace, tmp: Path, out: dict[str, Any]) -
     out["redirect_rps_hot"] = (out["redirect_rps_hot"] + out.pop("redirect_rps_hot2")) / 2
 
 
-def uptime_section(full: Path, tmp: Path, out: dict[str, Any]) -> None:
+def uptime_section(full: Path, tmp: Path, out: dict[str, Any], idle: float) -> None:
     store = SqliteAnalyticsStore(full)
     codes = [c for (c,) in store.db.connection().execute("SELECT code FROM links LIMIT 1000")]
     store.close()
@@ -197,7 +185,7 @@ def uptime_section(full: Path, tmp: Path, out: dict[str, Any]) -> None:
     with servers.linkpulse(full, port, 2, "--no-worker", log=tmp / "uptime.log") as server:
         for cycle in range(10):
             loadgen.run(base, paths, connections=16, duration=1, expect=200)
-            time.sleep(11)
+            time.sleep(idle)
             f, r = group_usage(server.pid)
             fds.append(f)
             rss.append(r)
@@ -263,19 +251,25 @@ def targets(out: dict[str, Any]) -> list[tuple[str, bool]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="2M clicks, 1M links")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="2M clicks, 1M links")
+    mode.add_argument("--smoke", action="store_true", help="a few seconds, tiny sizes")
     parser.add_argument("--clicks", type=int, help="clicks to pre-fill (10M; --quick 2M)")
     parser.add_argument("--links", type=int, help="links to spread redirects over")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--only", help="comma-separated: consumer,redirect,uptime,stats")
     args = parser.parse_args(argv)
-    args.clicks = args.clicks or (2_000_000 if args.quick else 10_000_000)
-    args.links = args.links or (1_000_000 if args.quick else 10_000_000)
-    args.consumer_clicks = 200_000 if args.quick else 500_000
-    args.duration, args.warmup = (5.0, 3.0) if args.quick else (10.0, 5.0)
+    args.clicks = args.clicks or (20_000 if args.smoke else 2_000_000 if args.quick
+                                  else 10_000_000)
+    args.links = args.links or (20_000 if args.smoke else 1_000_000 if args.quick
+                                else 10_000_000)
+    args.consumer_clicks = 5_000 if args.smoke else 200_000 if args.quick else 500_000
+    args.duration, args.warmup = ((1.0, 0.0) if args.smoke else (5.0, 3.0) if args.quick
+                                  else (10.0, 5.0))
+    args.idle = 0.2 if args.smoke else 11.0
     loadgen.USE_WRK = True
     sections = set((args.only or "consumer,redirect,uptime,stats").split(","))
-    out: dict[str, Any] = {"mode": "quick" if args.quick else "full",
+    out: dict[str, Any] = {"mode": "smoke" if args.smoke else "quick" if args.quick else "full",
                            "load_generator": loadgen.tool_name()}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="linkpulse-scale-") as tmp_name:
@@ -283,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         if "consumer" in sections:
             full = consumer_section(args, tmp, out)
             if "uptime" in sections:
-                uptime_section(full, tmp, out)
+                uptime_section(full, tmp, out, args.idle)
             purge_section(full, out)
         if "redirect" in sections:
             redirect_section(args, tmp, out)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench.traffic import ReferenceMix
 from linkpulse import bootstrap
 from linkpulse.bootstrap import Components
 from linkpulse.core import codes
@@ -73,6 +74,19 @@ def queue_messages(components: Components, codes_: list[str], n: int) -> None:
     batch: list[str] = []
     for click in _events(codes_, n):
         batch.append(encode_event(click.event))
+        if len(batch) == 10_000:
+            components.queue.send_batch(batch)
+            batch = []
+    components.queue.send_batch(batch)
+
+
+def queue_mix(components: Components, codes_: list[str], n: int, mix: ReferenceMix) -> None:
+    """Put ``n`` click messages of the reference mix on the queue (link rank i is
+    ``codes_[i]``), in big batches."""
+    batch: list[str] = []
+    for hit in mix.hits(n):
+        batch.append(encode_event(make_event(codes_[hit.link], hit.user_agent, hit.referer,
+                                             hit.ip, hit.timestamp)))
         if len(batch) == 10_000:
             components.queue.send_batch(batch)
             batch = []

@@ -1,8 +1,10 @@
 """The servers under test, each started as its own process group and stopped on exit.
 
 - ``linkpulse(...)``: ``linkpulse serve`` exactly as a user starts it.
-- ``bare(...)``: a bare ASGI callable answering a fixed 302, on the same server
-  (uvicorn, same loop/http settings, same worker count): the Python ceiling.
+- ``bare(...)``: a bare ASGI callable answering a fixed 302, on granian as ``serve``
+  runs it (or on uvicorn, the previous server): the Python ceiling.
+- ``uvicorn_app(...)``: linkpulse's app on uvicorn, the server ``serve`` used before
+  granian, without the consumer: the redirect of the previous server, side by side.
 - ``nginx(...)``: nginx ``return 302``: the machine's ceiling, when nginx is installed.
 """
 
@@ -92,13 +94,30 @@ def linkpulse(db: Path, port: int, workers: int, *extra: str,
     return process(argv, port, {"LINKPULSE_LOG_LEVEL": "warning", **(env or {})}, log)
 
 
-def bare(port: int, workers: int, log: Path | None = None
+def bare(port: int, workers: int, log: Path | None = None, server: str = "granian"
          ) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
-    # The same uvicorn settings ``linkpulse serve`` uses (see cli.serve).
-    argv = [sys.executable, "-m", "uvicorn", "bare:app", "--app-dir", str(BENCH_DIR),
+    """The bare 302 on ``server``: granian with the interface ``serve`` uses (ASGI), or
+    uvicorn with the settings ``serve`` used to run it with."""
+    if server == "uvicorn":
+        argv = [sys.executable, "-m", "uvicorn", "bare:app", "--app-dir", str(BENCH_DIR),
+                "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+                "--no-access-log", "--no-server-header"]
+    else:
+        argv = [sys.executable, "-m", "granian", "--interface", "asgi", "--port", str(port),
+                "--workers", str(workers), "--log-level", "warning", "--working-dir",
+                str(BENCH_DIR), "bare:app"]
+    return process(argv, port, log=log)
+
+
+def uvicorn_app(db: Path, port: int, workers: int, log: Path | None = None
+                ) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    """linkpulse's app on uvicorn as ``serve`` ran it before granian (no consumer)."""
+    argv = [sys.executable, "-m", "uvicorn", "linkpulse.web.app:create_app", "--factory",
             "--port", str(port), "--workers", str(workers), "--log-level", "warning",
             "--no-access-log", "--no-server-header"]
-    return process(argv, port, log=log)
+    env = {"LINKPULSE_DB": str(db), "LINKPULSE_LOG_LEVEL": "warning",
+           "LINKPULSE_RUN_WORKER": "0"}
+    return process(argv, port, env, log)
 
 
 USE_NGINX = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,52 @@ def test_bench_smoke_runs_every_section_and_writes_the_json(tmp_path: Path) -> N
     assert results["clicks_exact"] is True
     assert results["redirect_errors"] == 0
     assert "redirect req/s" in done.stdout
+
+
+SCALE_KEYS = {
+    "consumer_rate_empty", "consumer_rate_full", "prefilled_clicks", "redirect_rps_hot",
+    "redirect_rps_all", "links", "purge_max_stall_s", "db_bytes_per_click", "fd_growth",
+    "rss_growth_mb", "stats_ms_tied", "stats_ms_small",
+}
+
+
+@pytest.mark.slow
+def test_scale_smoke_writes_every_key_and_counts_exactly(tmp_path: Path) -> None:
+    out = tmp_path / "scale.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "scale.py"), "--smoke", "--json", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(out.read_text())
+    assert results.keys() >= SCALE_KEYS
+    assert results["consumer_exact_empty"] is True
+    assert results["consumer_exact_full"] is True
+
+
+def test_bulk_load_leaves_what_record_leaves(tmp_path: Path) -> None:
+    """The scale benchmark's fast pre-fill writes the same analytics as recording."""
+    from bench import bulkload
+    from bench.scale import clicks
+    from bench.traffic import ReferenceMix
+
+    from linkpulse.backends.sqlite.analytics import SqliteAnalyticsStore
+
+    mix = ReferenceMix(links=20, n_user_agents=50, n_referers=20)
+    codes = [f"code{i:03d}" for i in range(mix.links)]
+    stores = SqliteAnalyticsStore(tmp_path / "a.db"), SqliteAnalyticsStore(tmp_path / "b.db")
+    try:
+        recorded = list(clicks(mix, codes, 3_000))
+        for start in range(0, len(recorded), 500):
+            stores[0].record(recorded[start:start + 500])
+        assert bulkload.load(stores[1], iter(recorded)) == len(recorded)
+        for code in codes:
+            a, b = (store.analytics(code, top=50) for store in stores)
+            # ties are ordered by label id, which the two give in another order
+            assert replace(a, user_agents=(), referers=()) == replace(b, user_agents=(),
+                                                                     referers=())
+            assert sorted(a.user_agents, key=repr) == sorted(b.user_agents, key=repr)
+            assert sorted(a.referers, key=repr) == sorted(b.referers, key=repr)
+    finally:
+        for store in stores:
+            store.close()

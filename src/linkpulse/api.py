@@ -23,6 +23,7 @@ from linkpulse.core.errors import (
     LinkNotFound,
     LinkpulseError,
     PayloadTooLarge,
+    RequestTimeout,
 )
 from linkpulse.core.models import Click, Count, Stats
 from linkpulse.core.ports import AnalyticsStore, ClickSender, LinkStore
@@ -35,6 +36,7 @@ REDIRECT_CACHE_CONTROL = "no-cache, no-store"
 # (status, message or None to use the exception's own text), most specific first.
 _ERRORS: tuple[tuple[type[LinkpulseError], int, str | None], ...] = (
     (PayloadTooLarge, 413, None),
+    (RequestTimeout, 408, None),
     (InvalidInput, 400, None),
     (AliasTaken, 409, None),
     (LinkNotFound, 404, NOT_FOUND_MESSAGE),

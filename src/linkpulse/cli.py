@@ -120,7 +120,7 @@ def serve(
     create_resources: CreateOpt = False,
 ) -> None:
     """Serve the API, the redirects and the dashboard (and consume clicks)."""
-    import uvicorn
+    from linkpulse.web import server
 
     settings = _settings(host=host, port=port, db=db, workers=workers, backend=backend,
                          endpoint_url=endpoint_url, base_url=base_url,
@@ -137,17 +137,8 @@ def serve(
     typer.echo(f"linkpulse {settings.backend} backend on http://{settings.host}:{settings.port}"
                f" ({settings.workers} worker(s), consumer "
                f"{'on' if consumer else 'off'})", err=True)
-    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal; with
-    # these handlers in place that re-raise returns here so the consumer stops cleanly
-    # and the command exits 0.
-    signal.signal(signal.SIGTERM, lambda *_: None)
-    signal.signal(signal.SIGINT, lambda *_: None)
     try:
-        uvicorn.run(
-            "linkpulse.web.app:create_app", factory=True, host=settings.host,
-            port=settings.port, workers=settings.workers, log_level="warning",
-            access_log=False, loop="auto", http="auto", server_header=False,
-        )
+        server.serve(settings)  # returns once SIGINT/SIGTERM has stopped the workers
     finally:
         if consumer is not None:
             consumer.stop()

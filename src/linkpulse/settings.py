@@ -33,6 +33,15 @@ class Settings:
     cors_origins: str = "*"
     """Comma-separated origins allowed to call the API from a browser."""
     max_body_bytes: int = 16_384
+    max_header_bytes: int = 16_384
+    """Largest request head (request line and headers) the server reads: more is 431."""
+    header_timeout: float = 10.0
+    """Seconds a client has to send a request head, also to start the next request on a
+    kept-alive connection (the keep-alive timeout): a trickling client is cut off."""
+    body_timeout: float = 10.0
+    """Seconds a client has to send a request body: slower gets 408."""
+    max_concurrency: int = 1024
+    """Requests each HTTP worker processes at once; more wait in the listen queue."""
     log_level: str = "info"
 
     # --- links
@@ -80,6 +89,11 @@ class Settings:
         _check(1 <= self.code_length <= 32, "code_length", "must be 1-32")
         _check(self.cache_size >= 0, "cache_size", "must be >= 0")
         _check(self.max_body_bytes >= 256, "max_body_bytes", "must be >= 256")
+        _check(4_096 <= self.max_header_bytes <= 1_048_576, "max_header_bytes",
+               "must be 4096-1048576")
+        _check(0 < self.header_timeout <= 300, "header_timeout", "must be 0-300 s")
+        _check(0 < self.body_timeout <= 300, "body_timeout", "must be 0-300 s")
+        _check(self.max_concurrency >= 1, "max_concurrency", "must be >= 1")
         _check(self.backend in get_args(Backend), "backend", "must be sqlite or aws")
         _check(self.sqlite_synchronous in get_args(Synchronous), "sqlite_synchronous",
                "must be OFF, NORMAL or FULL")

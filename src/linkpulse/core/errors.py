@@ -19,6 +19,10 @@ class PayloadTooLarge(InvalidInput):
     """The request body is over the configured cap."""
 
 
+class RequestTimeout(InvalidInput):
+    """The client did not send its request body within the configured time."""
+
+
 class AliasTaken(LinkpulseError):
     """A custom alias is already in use."""
 

@@ -28,7 +28,7 @@ class UAClass(NamedTuple):
     is_bot: bool
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16_384)
 def classify(user_agent: str) -> UAClass:
     if not user_agent:
         return UAClass("Unknown", "Unknown", "bot", True)

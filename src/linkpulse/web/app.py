@@ -3,6 +3,7 @@ fast path in front of it, JSON errors everywhere."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,7 +19,7 @@ import linkpulse
 from linkpulse import bootstrap
 from linkpulse.api import Response, error_response, response_for
 from linkpulse.bootstrap import Components
-from linkpulse.core.errors import PayloadTooLarge
+from linkpulse.core.errors import PayloadTooLarge, RequestTimeout
 from linkpulse.settings import Settings
 from linkpulse.web import dashboard, schemas
 from linkpulse.web.fastpath import RedirectFastPath
@@ -33,18 +34,23 @@ def _base_url(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing (413) anything over ``limit`` before reading it all."""
+async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The request body, refusing (413) anything over ``limit`` before reading it all,
+    and (408) a body that takes longer than ``timeout`` seconds to arrive."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body is larger than {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body is larger than {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError as exc:
+        raise RequestTimeout(f"request body not received within {timeout:g} s") from exc
     return b"".join(chunks)
 
 
@@ -87,7 +93,7 @@ def create_api_app(components: Components, *, own_lifecycle: bool = True) -> Fas
     async def shorten(request: Request) -> StarletteResponse:
         """Create a short link (random 7-character code, or your own `alias`)."""
         try:
-            body = await _read_body(request, settings.max_body_bytes)
+            body = await _read_body(request, settings.max_body_bytes, settings.body_timeout)
         except PayloadTooLarge as exc:
             return _send(response_for(exc))
         return _send(await run_in_threadpool(api.shorten, body, _base_url(request)))
