@@ -56,7 +56,8 @@ def counted(db: Path) -> int:
     try:
         conn = components.analytics.db.connection()  # type: ignore[attr-defined]
         return int(conn.execute(
-            "SELECT coalesce(sum(count), 0) FROM counts WHERE dim IN (?, ?)",
+            "SELECT coalesce(sum(count), 0) FROM (SELECT dim, count FROM counts UNION ALL "
+            "SELECT dim, count FROM pending) WHERE dim IN (?, ?)",
             (DIM_CLASS, DIM_LEGACY["total"]),
         ).fetchone()[0])
     finally:

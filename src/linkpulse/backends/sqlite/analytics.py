@@ -77,10 +77,9 @@ _INSERT_CLICKS = """
 INSERT INTO main.clicks SELECT click_id, code, ts, ua, ref, ip FROM temp.incoming
 ORDER BY click_id
 """
-# Every counter a new click bumps, summed per counter first: each change of a ranked
-# count moves its index entry, so one change per counter beats one per click.
+# Every counter a new click bumps, summed per counter first, into pending.
 _BUMP = f"""
-INSERT INTO main.counts (code, dim, key, count)
+INSERT INTO main.pending (code, dim, key, count)
 SELECT code, dim, key, count(*) FROM (
     SELECT code, {DIM_CLASS} AS dim, cls AS key FROM temp.incoming UNION ALL
     SELECT code, {DIM_DAY}, CAST(ts / 86400 AS INTEGER) FROM temp.incoming UNION ALL
@@ -89,24 +88,50 @@ SELECT code, dim, key, count(*) FROM (
 ) WHERE true GROUP BY code, dim, key
 ON CONFLICT (code, dim, key) DO UPDATE SET count = count + excluded.count
 """
-_KEEP_RECENT = (
-    f"""INSERT INTO main.recent SELECT code, click_id, ts, ua, ref, ip, cls FROM (
-        SELECT *, row_number() OVER (PARTITION BY code ORDER BY click_id DESC) AS n
-        FROM temp.incoming) WHERE n <= {RECENT_KEPT} ORDER BY code, click_id""",
-    f"""DELETE FROM main.recent WHERE code IN (SELECT code FROM temp.incoming)
+_KEEP_RECENT = f"""
+INSERT INTO main.recent SELECT code, click_id, ts, ua, ref, ip, cls FROM (
+    SELECT *, row_number() OVER (PARTITION BY code ORDER BY click_id DESC) AS n
+    FROM temp.incoming) WHERE n <= {RECENT_KEPT} ORDER BY code, click_id
+"""
+# Fold pending into counts in key order (ranked counts move their index entries once
+# per merge), and trim the recent clicks of the links they belong to.
+_MERGE = (
+    """INSERT INTO main.counts SELECT code, dim, key, count FROM main.pending
+       WHERE true ORDER BY code, dim, key
+       ON CONFLICT (code, dim, key) DO UPDATE SET count = count + excluded.count""",
+    f"""DELETE FROM main.recent WHERE code IN (SELECT DISTINCT code FROM main.pending)
         AND click_id < coalesce((SELECT r.click_id FROM main.recent AS r
             WHERE r.code = recent.code ORDER BY r.click_id DESC
             LIMIT 1 OFFSET {RECENT_KEPT - 1}), '')""",
+    "DELETE FROM main.pending",
 )
+MERGE_ROWS = 200_000
+"""Pending counter rows (~8 MiB) that make a consumer merge them into ``counts``."""
 
-_CLASSES = f"""
-SELECT c.dim, l.text, c.count FROM counts AS c JOIN labels AS l ON l.id = c.key
-WHERE c.code = ? AND c.dim IN ({", ".join(map(str, (DIM_CLASS, *DIM_LEGACY.values())))})
-"""
-_DAYS = "SELECT key, count FROM counts WHERE code = ? AND dim = ? ORDER BY key DESC LIMIT ?"
+# Reads add pending to counts. Rows of one counter in both tables add up in Python.
+_CLASSES = " UNION ALL ".join(f"""
+SELECT c.dim, l.text, c.count FROM {table} AS c JOIN labels AS l ON l.id = c.key
+WHERE c.code = ?1 AND c.dim IN ({", ".join(map(str, (DIM_CLASS, *DIM_LEGACY.values())))})
+""" for table in ("counts", "pending"))
+_DAYS = " UNION ALL ".join(f"""
+SELECT * FROM (SELECT key, count FROM {table} WHERE code = ?1 AND dim = ?2
+ORDER BY key DESC LIMIT ?3)""" for table in ("counts", "pending"))
+# The exact top-N of counts + pending: any key without pending clicks that is not in
+# counts' own top-N is outranked by N keys that are, so the candidates are those N and
+# the keys with pending clicks.
 _TOP = f"""
-SELECT l.text, c.count FROM counts AS c JOIN labels AS l ON l.id = c.key
-WHERE c.code = ? AND c.dim = ? AND c.{RANKED_DIMS} ORDER BY c.count DESC, c.key LIMIT ?
+WITH p AS (SELECT key, count FROM pending WHERE code = ?1 AND dim = ?2),
+candidates AS (
+    SELECT key FROM (SELECT key FROM counts WHERE code = ?1 AND dim = ?2
+                     AND {RANKED_DIMS} ORDER BY count DESC, key LIMIT ?3)
+    UNION SELECT key FROM p),
+totals AS (
+    SELECT key, coalesce((SELECT c.count FROM counts AS c
+                          WHERE c.code = ?1 AND c.dim = ?2 AND c.key = candidates.key), 0)
+        + coalesce((SELECT p.count FROM p WHERE p.key = candidates.key), 0) AS n
+    FROM candidates)
+SELECT l.text, totals.n FROM totals JOIN labels AS l ON l.id = totals.key
+ORDER BY totals.n DESC, totals.key LIMIT ?3
 """
 _RECENT = """
 SELECT r.click_id, r.code, r.ts, u.text, f.text, r.ip, k.text
@@ -153,6 +178,9 @@ class SqliteAnalyticsStore:
         # (kind, text) -> id of labels seen committed: ids never change once given.
         self._label_ids: dict[tuple[int, str], int] = {}
         self._lock = threading.Lock()
+        self._bumped = 0
+        """Pending rows this store has bumped since its last merge (rows other
+        processes bumped are merged by them, or with these)."""
 
     def _rows(self, clicks: Sequence[Click]) -> tuple[list[tuple[object, ...]], bool]:
         """Staged rows, and whether any label id is still unknown."""
@@ -197,12 +225,22 @@ class SqliteAnalyticsStore:
                 conn.execute(_LABEL)
                 conn.execute(_LABEL_IDS)
             recorded = conn.execute(_INSERT_CLICKS).rowcount
-            conn.execute(_BUMP)
-            for statement in _KEEP_RECENT:
-                conn.execute(statement)
+            bumped = conn.execute(_BUMP).rowcount
+            conn.execute(_KEEP_RECENT)
         if unknown:
             self._learn(conn)
+        self._bumped += bumped
+        if self._bumped >= MERGE_ROWS:
+            self.merge()
         return recorded
+
+    def merge(self) -> None:
+        """Fold the pending counts into ``counts`` (any process may: what one merged,
+        the next does not see)."""
+        self._bumped = 0
+        with self.db.transaction() as conn:
+            for statement in _MERGE:
+                conn.execute(statement)
 
     @staticmethod
     def _scratch(conn: sqlite3.Connection) -> None:
@@ -213,7 +251,10 @@ class SqliteAnalyticsStore:
         """``recent`` is at most ``RECENT_KEPT``: only that many are kept per link."""
         with self.db.transaction(immediate=False) as conn:  # one consistent snapshot
             classes = conn.execute(_CLASSES, (code,)).fetchall()
-            days = conn.execute(_DAYS, (code, DIM_DAY, DAYS_SHOWN)).fetchall()
+            day_counts: Tally[int] = Tally()
+            for day, n in conn.execute(_DAYS, (code, DIM_DAY, DAYS_SHOWN)):
+                day_counts[day] += n
+            days = sorted(day_counts.items())[-DAYS_SHOWN:]
             user_agents, referers = (conn.execute(_TOP, (code, dim, top)).fetchall()
                                      for dim in (DIM_UA, DIM_REF))
             rows = conn.execute(_RECENT, (code, min(recent, RECENT_KEPT))).fetchall()
@@ -245,7 +286,7 @@ class SqliteAnalyticsStore:
             browsers=_top(browsers, top),
             os=_top(systems, top),
             devices=_top(devices, top),
-            days=tuple(Count(_day(day), n) for day, n in reversed(days)),
+            days=tuple(Count(_day(day), n) for day, n in days),
             recent=tuple(map(_click, rows)),
         )
 

@@ -15,7 +15,12 @@ together):
 - ``clicks``: one row per click, keyed by click id (time first), only to make
   redelivery harmless and to keep the raw clicks for the retention period; appended
   in time order, purged from the front.
-- ``recent``: the last ``RECENT_KEPT`` clicks of each link, for stats.
+- ``pending``: counts not yet folded into ``counts``, same shape. A batch bumps these
+  (a small table that stays in memory: few pages written per commit); every
+  ``MERGE_ROWS`` rows they are added to ``counts`` in key order, which writes each page
+  of ``counts`` once per merge instead of once per batch. Stats add them up.
+- ``recent``: at least the last ``RECENT_KEPT`` clicks of each link, for stats; older
+  ones are trimmed at each merge.
 """
 
 from __future__ import annotations
@@ -53,6 +58,13 @@ CREATE TABLE IF NOT EXISTS counts (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS counts_top ON counts (code, dim, count DESC, key)
     WHERE {RANKED_DIMS};
+CREATE TABLE IF NOT EXISTS pending (
+    code  TEXT NOT NULL,
+    dim   INTEGER NOT NULL,
+    key   INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (code, dim, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS recent (
     code     TEXT NOT NULL,
     click_id TEXT NOT NULL,
