@@ -118,15 +118,17 @@ def purge_section(full: Path, out: dict[str, Any]) -> None:
     """The longest ``record`` of a 1,000-click batch while half the clicks are purged."""
     store = SqliteAnalyticsStore(full)
     conn = store.db.connection()
-    lo, hi = conn.execute("SELECT min(ts), max(ts) FROM clicks").fetchone()
+    total = conn.execute("SELECT count(*) FROM clicks").fetchone()[0]
+    middle = conn.execute("SELECT ts FROM clicks ORDER BY click_id LIMIT 1 OFFSET ?",
+                          (total // 2,)).fetchone()[0]
     codes = [c for (c,) in conn.execute("SELECT code FROM links LIMIT 10000")]
     now = time.time()
     # retention such that the older half of the clicks has expired
-    retention_days = (now - (lo + hi) / 2) / DAY
+    retention_days = (now - middle) / DAY
     purger = SqliteAnalyticsStore(full)  # its own connections and locks: another process's
     purged: list[int] = []
     thread = threading.Thread(
-        target=lambda: purged.append(purger.purge_clicks(int(retention_days), now=now)))
+        target=lambda: purged.append(purger.purge_clicks(0, now=now - retention_days * DAY)))
     mix = ReferenceMix(end=now, seed=3)
     stream = clicks(mix, codes, 10_000_000)
     stalls: list[float] = []

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -54,12 +55,20 @@ async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
     return b"".join(chunks)
 
 
+SYNC_THREADS = 8
+"""Threads per worker for sync endpoints (stats, create): SQLite work on 2-4 cores
+gains nothing from anyio's default 40."""
+
+
 def create_api_app(components: Components, *, own_lifecycle: bool = True) -> FastAPI:
     settings = components.settings
     api = components.http_api()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Sync endpoints run in a thread pool, each thread with its own SQLite
+        # connections: a small pool bounds them (a server's open files stay flat).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = SYNC_THREADS
         if own_lifecycle:
             components.start()
         try:

@@ -9,6 +9,7 @@ batch size. Stats read a handful of counter rows, never the clicks.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -33,6 +34,8 @@ from linkpulse.backends.sqlite.analytics_schema import (
 )
 from linkpulse.backends.sqlite.db import Database
 from linkpulse.core.models import Analytics, Click, ClickEvent, Count
+
+log = logging.getLogger("linkpulse.analytics")
 
 _SCRATCH = """
 CREATE TEMP TABLE IF NOT EXISTS incoming (
@@ -94,17 +97,23 @@ INSERT INTO main.recent SELECT code, click_id, ts, ua, ref, ip, cls FROM (
     FROM temp.incoming) WHERE n <= {RECENT_KEPT} ORDER BY code, click_id
 """
 # Fold pending into counts in key order (ranked counts move their index entries once
-# per merge), and trim the recent clicks of the links they belong to.
+# per merge), and trim the recent clicks of the links they belong to: one range of
+# codes [?1, ?2) per transaction (?2 NULL: to the end).
+_RANGE = "code >= ?1 AND (?2 IS NULL OR code < ?2)"
 _MERGE = (
-    """INSERT INTO main.counts SELECT code, dim, key, count FROM main.pending
-       WHERE true ORDER BY code, dim, key
+    f"""INSERT INTO main.counts SELECT code, dim, key, count FROM main.pending
+       WHERE {_RANGE} ORDER BY code, dim, key
        ON CONFLICT (code, dim, key) DO UPDATE SET count = count + excluded.count""",
-    f"""DELETE FROM main.recent WHERE code IN (SELECT DISTINCT code FROM main.pending)
+    f"""DELETE FROM main.recent WHERE code IN (SELECT DISTINCT code FROM main.pending
+                                              WHERE {_RANGE})
         AND click_id < coalesce((SELECT r.click_id FROM main.recent AS r
             WHERE r.code = recent.code ORDER BY r.click_id DESC
             LIMIT 1 OFFSET {RECENT_KEPT - 1}), '')""",
-    "DELETE FROM main.pending",
+    f"DELETE FROM main.pending WHERE {_RANGE}",
 )
+_MERGE_BOUND = "SELECT code FROM main.pending WHERE code >= ? ORDER BY code LIMIT 1 OFFSET ?"
+MERGE_CHUNK = 20_000
+"""Pending rows merged per transaction: the consumers commit between chunks."""
 MERGE_ROWS = 200_000
 """Pending counter rows (~8 MiB) that make a consumer merge them into ``counts``."""
 
@@ -145,7 +154,7 @@ _SEP = "\x1f"
 """Joins a click's browser, OS, device and bot flag into one ``class`` label."""
 _LEGACY_NAMES = {dim: name for name, dim in DIM_LEGACY.items()}
 
-PURGE_CHUNK = 20_000
+PURGE_CHUNK = 10_000
 """Click rows deleted per transaction by a retention purge."""
 PURGE_DUTY = 0.5
 """Share of the time a purge holds the write lock: after each chunk it waits as long as
@@ -178,6 +187,7 @@ class SqliteAnalyticsStore:
         # (kind, text) -> id of labels seen committed: ids never change once given.
         self._label_ids: dict[tuple[int, str], int] = {}
         self._lock = threading.Lock()
+        self._merger: threading.Thread | None = None
         self._bumped = 0
         """Pending rows this store has bumped since its last merge (rows other
         processes bumped are merged by them, or with these)."""
@@ -231,16 +241,38 @@ class SqliteAnalyticsStore:
             self._learn(conn)
         self._bumped += bumped
         if self._bumped >= MERGE_ROWS:
-            self.merge()
+            self._merge_in_background()
         return recorded
 
+    def _merge_in_background(self) -> None:
+        with self._lock:
+            if self._merger is not None and self._merger.is_alive():
+                return
+            self._bumped = 0
+            self._merger = threading.Thread(target=self._merge_logged, name="counts-merge",
+                                            daemon=True)
+            self._merger.start()
+
+    def _merge_logged(self) -> None:
+        try:
+            self.merge()
+        except Exception:
+            log.exception("merging pending counts failed; the next merge takes them")
+
     def merge(self) -> None:
-        """Fold the pending counts into ``counts`` (any process may: what one merged,
-        the next does not see)."""
-        self._bumped = 0
-        with self.db.transaction() as conn:
-            for statement in _MERGE:
-                conn.execute(statement)
+        """Fold the pending counts into ``counts``, ``MERGE_CHUNK`` rows at a time, each
+        chunk its own transaction. Any process may (what one merged, the next does not
+        see); clicks counted meanwhile are merged by the next one."""
+        low = ""
+        while True:
+            with self.db.transaction() as conn:
+                row = conn.execute(_MERGE_BOUND, (low, MERGE_CHUNK)).fetchone()
+                high = None if row is None else row[0]
+                for statement in _MERGE:
+                    conn.execute(statement, (low, high))
+            if high is None:
+                return
+            low = high
 
     @staticmethod
     def _scratch(conn: sqlite3.Connection) -> None:
@@ -317,4 +349,7 @@ class SqliteAnalyticsStore:
         return purged
 
     def close(self) -> None:
+        merger = self._merger
+        if merger is not None:
+            merger.join(timeout=60)
         self.db.close()

@@ -32,8 +32,8 @@ WAL_AUTOCHECKPOINT_PAGES = 10_000
 """SQLite's own checkpoint, inside COMMIT, at ~40 MiB of WAL (default ~4 MiB): a backstop."""
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 """What a WAL file is truncated to when it starts over."""
-RECLAIM_PAGES = 2_000
-"""Free pages given back to the file system per transaction (8 MiB), after a purge."""
+RECLAIM_PAGES = 500
+"""Free pages given back to the file system per transaction (2 MiB), after a purge."""
 
 
 class _Owner:
@@ -148,7 +148,10 @@ class Database:
         if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:  # 2 = incremental
             return 0
         reclaimed = 0
+        took = 0.0
         while True:
+            time.sleep(took)  # as long again without the lock: other writers go meanwhile
+            started = time.monotonic()
             with self.transaction() as conn:
                 free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
                 step = min(free - keep, RECLAIM_PAGES)
@@ -156,6 +159,7 @@ class Database:
                     return reclaimed
                 conn.execute(f"PRAGMA incremental_vacuum({step})").fetchall()
             reclaimed += step
+            took = time.monotonic() - started
 
     @contextmanager
     def _writer_file_lock(self) -> Iterator[None]:
