@@ -5,9 +5,10 @@
 On the reference traffic mix (bench/traffic.py), side by side in one run:
 
 - consumer rate on an empty store and on one pre-filled with N clicks (default 10M,
-  --quick 2M), one consumer process, exactly once (the counts are checked);
-- redirects over the mix's hot links vs spread uniformly over M links (default 10M,
-  --quick 1M), ``serve --workers 2``;
+  --quick 2M), with ``--consumers`` processes (default 2, as many as HTTP workers:
+  ``linkpulse worker`` once per core), exactly once (the counts are checked);
+- redirects over the mix's 10,000 links vs spread over M links (default 10M, --quick
+  1M) with the same Zipf(1) popularity, ``serve --workers 2``;
 - the longest consumer stall (one ``record`` of a 1,000-click batch) while a retention
   purge deletes half the clicks;
 - database bytes per click of the pre-filled store;
@@ -74,12 +75,13 @@ def record(store: SqliteAnalyticsStore, stream: Iterator[Click], batch: int = BA
     return done + (store.record(chunk) if chunk else 0)
 
 
-def consumer_rate(db: Path, codes: list[str], n: int, mix: ReferenceMix) -> tuple[float, bool]:
+def consumer_rate(db: Path, codes: list[str], n: int, mix: ReferenceMix, processes: int
+                  ) -> tuple[float, bool]:
     before = counted(db)
     components = bootstrap.build(seed.settings(db), buffered=False)
     seed.queue_mix(components, codes, n, mix)
     components.close()
-    elapsed = consumers.drain(db, 1)
+    elapsed = consumers.drain(db, processes)
     return n / elapsed, counted(db) - before == n
 
 
@@ -108,9 +110,10 @@ def consumer_section(args: argparse.Namespace, tmp: Path, out: dict[str, Any]) -
     # New clicks after the pre-filled ones: the same mix, a later month, other draws.
     later = ReferenceMix(end=mix.end + 30 * DAY, seed=2)
     for name, db in (("empty", empty), ("full", full)):
-        rate, exact = consumer_rate(db, codes, args.consumer_clicks, later)
+        rate, exact = consumer_rate(db, codes, args.consumer_clicks, later, args.consumers)
         out[f"consumer_rate_{name}"], out[f"consumer_exact_{name}"] = rate, exact
-        log(f"consumer on the {name} store: {rate:,.0f} clicks/s (exact: {exact})")
+        log(f"consumer on the {name} store, {args.consumers} process(es): {rate:,.0f} "
+            f"clicks/s (exact: {exact})")
     return full
 
 
@@ -157,8 +160,8 @@ def redirect_section(args: argparse.Namespace, tmp: Path, out: dict[str, Any]) -
     random.Random(5).shuffle(codes)
     mix = ReferenceMix()
     hot = mix.paths(codes[: mix.links], 500_000)
-    rng = random.Random(6)
-    spread = ["/" + codes[rng.randrange(len(codes))] for _ in range(500_000)]
+    # the mix's Zipf(1) popularity over all the links: most of them rarely requested
+    spread = ReferenceMix(links=len(codes)).paths(codes, 500_000)
     port = servers.free_port()
     base = f"http://127.0.0.1:{port}"
     out["links"] = len(codes)
@@ -185,6 +188,8 @@ def uptime_section(full: Path, tmp: Path, out: dict[str, Any], idle: float) -> N
     fds: list[int] = []
     rss: list[float] = []
     with servers.linkpulse(full, port, 2, "--no-worker", log=tmp / "uptime.log") as server:
+        # a first load spins up the workers' bounded thread pools (8 threads each)
+        loadgen.run(base, paths, connections=16, duration=1, expect=200)
         for cycle in range(10):
             loadgen.run(base, paths, connections=16, duration=1, expect=200)
             time.sleep(idle)
@@ -258,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--smoke", action="store_true", help="a few seconds, tiny sizes")
     parser.add_argument("--clicks", type=int, help="clicks to pre-fill (10M; --quick 2M)")
     parser.add_argument("--links", type=int, help="links to spread redirects over")
+    parser.add_argument("--consumers", type=int, default=2,
+                        help="consumer processes (default 2: one per HTTP worker)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--only", help="comma-separated: consumer,redirect,uptime,stats")
     args = parser.parse_args(argv)
@@ -272,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     loadgen.USE_WRK = True
     sections = set((args.only or "consumer,redirect,uptime,stats").split(","))
     out: dict[str, Any] = {"mode": "smoke" if args.smoke else "quick" if args.quick else "full",
-                           "load_generator": loadgen.tool_name()}
+                           "load_generator": loadgen.tool_name(),
+                           "consumer_processes": args.consumers}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="linkpulse-scale-") as tmp_name:
         tmp = Path(tmp_name)

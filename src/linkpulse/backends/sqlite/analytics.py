@@ -112,7 +112,7 @@ _MERGE = (
     f"DELETE FROM main.pending WHERE {_RANGE}",
 )
 _MERGE_BOUND = "SELECT code FROM main.pending WHERE code >= ? ORDER BY code LIMIT 1 OFFSET ?"
-MERGE_CHUNK = 20_000
+MERGE_CHUNK = 5_000
 """Pending rows merged per transaction: the consumers commit between chunks."""
 MERGE_ROWS = 200_000
 """Pending counter rows (~8 MiB) that make a consumer merge them into ``counts``."""
@@ -154,7 +154,7 @@ _SEP = "\x1f"
 """Joins a click's browser, OS, device and bot flag into one ``class`` label."""
 _LEGACY_NAMES = {dim: name for name, dim in DIM_LEGACY.items()}
 
-PURGE_CHUNK = 10_000
+PURGE_CHUNK = 5_000
 """Click rows deleted per transaction by a retention purge."""
 PURGE_DUTY = 0.5
 """Share of the time a purge holds the write lock: after each chunk it waits as long as

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
 import time
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from linkpulse.core.errors import BackendUnavailable
@@ -66,6 +66,7 @@ class Database:
         self._write_lock = threading.Lock()
         self._wal_path = f"{self.path}-wal"
         self._next_checkpoint = 0.0
+        self._checkpointer: threading.Thread | None = None
         self._lock_fd: int | None = None
         self._lock_pid = 0
         self.connection().executescript(schema)
@@ -108,7 +109,7 @@ class Database:
         with self._lock:
             return len(self._all)
 
-    @contextmanager
+    @contextlib.contextmanager
     def transaction(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:
         """A transaction that commits on success and rolls back on any exception.
 
@@ -121,14 +122,16 @@ class Database:
             return
         with self._write_lock, self._writer_file_lock():
             yield from self._run(conn, "BEGIN IMMEDIATE")
-        self._checkpoint_if_due(conn)
+        self._checkpoint_if_due()
 
-    def _checkpoint_if_due(self, conn: sqlite3.Connection) -> None:
+    def _checkpoint_if_due(self) -> None:
         """Copy the WAL back into the database once it has grown past
-        ``WAL_CHECKPOINT_BYTES``, after the write locks are released: the next writer,
-        of this process or another, commits meanwhile instead of waiting for it."""
+        ``WAL_CHECKPOINT_BYTES``, in a thread of its own and outside the write locks:
+        writers, of this process or another, commit meanwhile, and the writer that
+        found it due does not wait for it either."""
         now = time.monotonic()
-        if now < self._next_checkpoint:
+        if now < self._next_checkpoint or (
+                self._checkpointer is not None and self._checkpointer.is_alive()):
             return
         try:
             size = os.stat(self._wal_path).st_size
@@ -138,7 +141,14 @@ class Database:
             # The file keeps its size until a writer starts it over: whatever happens,
             # at most one checkpoint per interval (each one syncs the file).
             self._next_checkpoint = now + CHECKPOINT_INTERVAL
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self._checkpointer = threading.Thread(target=self._checkpoint, daemon=True,
+                                                  name="sqlite-checkpoint")
+            self._checkpointer.start()
+
+    def _checkpoint(self) -> None:
+        # closed meanwhile, or busy: the next one catches up
+        with contextlib.suppress(sqlite3.Error, BackendUnavailable):
+            self.connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def reclaim_free_pages(self, keep: int = 0) -> int:
         """Shrink the file by its free pages beyond ``keep``, ``RECLAIM_PAGES`` per short
@@ -161,7 +171,7 @@ class Database:
             reclaimed += step
             took = time.monotonic() - started
 
-    @contextmanager
+    @contextlib.contextmanager
     def _writer_file_lock(self) -> Iterator[None]:
         """Writers of other processes queue on an advisory lock (``<db>.lock``): the
         kernel wakes the next one the moment the lock is free, where SQLite's busy
@@ -196,6 +206,8 @@ class Database:
                 raise BackendUnavailable(f"commit to {self.path} failed: {exc}") from exc
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout=30)
         with self._lock:
             for conn in self._all:
                 conn.close()
