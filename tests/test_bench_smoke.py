@@ -45,7 +45,7 @@ def test_scale_smoke_writes_every_key_and_counts_exactly(tmp_path: Path) -> None
     out = tmp_path / "scale.json"
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "scale.py"), "--smoke", "--json", str(out)],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(out.read_text())

@@ -129,18 +129,19 @@ ORDER BY key DESC LIMIT ?3)""" for table in ("counts", "pending"))
 # counts' own top-N is outranked by N keys that are, so the candidates are those N and
 # the keys with pending clicks.
 _TOP = f"""
-WITH p AS (SELECT key, count FROM pending WHERE code = ?1 AND dim = ?2),
-candidates AS (
-    SELECT key FROM (SELECT key FROM counts WHERE code = ?1 AND dim = ?2
-                     AND {RANKED_DIMS} ORDER BY count DESC, key LIMIT ?3)
-    UNION SELECT key FROM p),
-totals AS (
-    SELECT key, coalesce((SELECT c.count FROM counts AS c
-                          WHERE c.code = ?1 AND c.dim = ?2 AND c.key = candidates.key), 0)
-        + coalesce((SELECT p.count FROM p WHERE p.key = candidates.key), 0) AS n
-    FROM candidates)
-SELECT l.text, totals.n FROM totals JOIN labels AS l ON l.id = totals.key
-ORDER BY totals.n DESC, totals.key LIMIT ?3
+SELECT l.text, t.n FROM (
+    SELECT key, sum(count) AS n FROM (
+        SELECT key, count FROM pending WHERE code = ?1 AND dim = ?2
+        UNION ALL
+        SELECT key, count FROM counts WHERE code = ?1 AND dim = ?2 AND key IN (
+            SELECT key FROM pending WHERE code = ?1 AND dim = ?2)
+        UNION ALL
+        SELECT key, count FROM (
+            SELECT key, count FROM counts WHERE code = ?1 AND dim = ?2 AND {RANKED_DIMS}
+            ORDER BY count DESC, key LIMIT ?3)
+        WHERE key NOT IN (SELECT key FROM pending WHERE code = ?1 AND dim = ?2))
+    GROUP BY key ORDER BY n DESC, key LIMIT ?3) AS t
+JOIN labels AS l ON l.id = t.key ORDER BY t.n DESC, t.key
 """
 _RECENT = """
 SELECT r.click_id, r.code, r.ts, u.text, f.text, r.ip, k.text
