@@ -40,6 +40,8 @@ class Settings:
     code_length: int = 7
     cache_size: int = 100_000
     """Links kept in each process's read cache (0 disables it)."""
+    allow_private_targets: bool = False
+    """Allow links to loopback, private, link-local and internal names (intranet use)."""
 
     # --- embedded (SQLite) backend
     db: Path = Path("linkpulse.db")

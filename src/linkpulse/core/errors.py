@@ -19,6 +19,10 @@ class PayloadTooLarge(InvalidInput):
     """The request body is over the configured cap."""
 
 
+class BlockedDestination(InvalidInput):
+    """A new link would point to a domain on the operator's blocklist."""
+
+
 class AliasTaken(LinkpulseError):
     """A custom alias is already in use."""
 
@@ -37,6 +41,10 @@ class LinkNotFound(LinkpulseError):
 
 class LinkExpired(LinkpulseError):
     """The link existed but its expiry time has passed."""
+
+
+class LinkBlocked(LinkpulseError):
+    """The link points to a domain the operator has blocked since it was created."""
 
 
 class BackendUnavailable(LinkpulseError):

@@ -89,3 +89,18 @@ class AnalyticsStore(Protocol):
 
     def analytics(self, code: str, top: int = 5, recent: int = 10) -> Analytics:
         """All-time aggregates of ``code``, read without scanning click rows."""
+
+
+class Blocklist(Protocol):
+    """The operator's blocked domains, with a version stamp that changes on every edit
+    (cheap to read: the redirect path polls it about once a second)."""
+
+    def version(self) -> object: ...
+
+    def domains(self) -> frozenset[str]: ...
+
+    def add(self, domain: str) -> bool:
+        """Block ``domain`` (normalised); False if it was already blocked."""
+
+    def remove(self, domain: str) -> bool:
+        """Unblock ``domain``; False if it was not blocked."""
