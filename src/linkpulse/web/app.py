@@ -3,6 +3,7 @@ fast path in front of it, JSON errors everywhere."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response as StarletteResponse
 
 import linkpulse
@@ -22,7 +24,9 @@ from linkpulse.core.errors import PayloadTooLarge
 from linkpulse.settings import Settings
 from linkpulse.web import dashboard, schemas
 from linkpulse.web.fastpath import RedirectFastPath
-from linkpulse.web.types import ASGIApp
+from linkpulse.web.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("linkpulse.web")
 
 
 def _send(response: Response) -> StarletteResponse:
@@ -90,6 +94,9 @@ def create_api_app(components: Components, *, own_lifecycle: bool = True) -> Fas
             body = await _read_body(request, settings.max_body_bytes)
         except PayloadTooLarge as exc:
             return _send(response_for(exc))
+        except ClientDisconnect:  # nobody to answer; not worth more than a debug line
+            log.debug("client disconnected before sending its whole body")
+            return _send(error_response(400, "incomplete request body"))
         return _send(await run_in_threadpool(api.shorten, body, _base_url(request)))
 
     @app.get("/stats/{code}", tags=["links"], **schemas.STATS)
@@ -126,6 +133,7 @@ def create_api_app(components: Components, *, own_lifecycle: bool = True) -> Fas
             client_ip=client.host if client else None,
         ))
 
+    app.add_middleware(NoSniff)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.origins,
@@ -134,6 +142,29 @@ def create_api_app(components: Components, *, own_lifecycle: bool = True) -> Fas
         max_age=600,
     )
     return app
+
+
+class NoSniff:
+    """``X-Content-Type-Options: nosniff`` on every answer of the framework app, so a
+    browser never reads a JSON answer or a dashboard file as something else."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_nosniff(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(k == b"x-content-type-options" for k, _ in headers):
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_nosniff)
 
 
 def create_app(settings: Settings | None = None, components: Components | None = None,
