@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -42,19 +42,20 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def fill(disk: Path) -> Path:
     """Write a file until the disk is full; return it (delete it to free the space)."""
     filler = disk / "filler"
-    chunk = b"\0" * 65_536
     with filler.open("wb", buffering=0) as f:
-        try:
-            while True:
-                f.write(chunk)
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC
-        try:
-            while True:
-                f.write(b"\0" * 512)
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC
+        for size in (65_536, 512):  # big writes, then the last crumbs
+            _write_until_full(f.write, b"\0" * size)
     return filler
+
+
+def _write_until_full(write: Callable[[bytes], object], chunk: bytes) -> None:
+    while True:
+        try:
+            write(chunk)
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise
+            return
 
 
 def test_full_disk_gives_503_keeps_redirecting_and_loses_no_click(small_disk: Path) -> None:

@@ -24,7 +24,7 @@ INTERNAL = [
     "http://[64:ff9b::a9fe:a9fe]/", "http://[2002:7f00:1::]/", "http://224.0.0.1/",
     "http://localhost/", "http://LOCALHOST:8000/", "http://app.localhost/", "http://printer.local/",
     "http://metadata.google.internal/", "http://intranet/", "http://router.home.arpa/",
-    "http://１２７.0.0.1/", "http://127。0。0。1/",
+    "http://\uff11\uff12\uff17.0.0.1/", "http://127\u30020\u30020\u30021/",
 ]
 
 

@@ -81,7 +81,7 @@ def _validate_expiry(expires_at: object, now: int) -> int | None:
     if expires_at is None:
         return None
     if (isinstance(expires_at, bool) or not isinstance(expires_at, int | float)
-            or not math.isfinite(expires_at)):
+            or (isinstance(expires_at, float) and not math.isfinite(expires_at))):
         raise InvalidInput("'expires_at' must be a number (epoch seconds)")
     if expires_at <= now:
         raise InvalidInput("'expires_at' must be in the future")
