@@ -25,10 +25,12 @@ from linkpulse.core.errors import (
     LinkNotFound,
     LinkpulseError,
     PayloadTooLarge,
+    RateLimited,
 )
 from linkpulse.core.models import Click, Count, Stats
 from linkpulse.core.policy import DestinationPolicy
 from linkpulse.core.ports import AnalyticsStore, ClickSender, LinkStore
+from linkpulse.core.ratelimit import RateLimiter
 
 log = logging.getLogger("linkpulse.api")
 
@@ -73,6 +75,8 @@ def error_response(status: int, message: str) -> Response:
 
 def response_for(exc: Exception) -> Response:
     """The one mapping from errors to HTTP responses; unknown errors are a 500."""
+    if isinstance(exc, RateLimited):
+        return json_response(429, {"error": str(exc)}, {"retry-after": str(exc.retry_after)})
     for kind, status, message in _ERRORS:
         if isinstance(exc, kind):
             headers = {"retry-after": "1"} if status == 503 else None
@@ -118,6 +122,7 @@ class HttpApi:
         base_url: str = "",
         max_body_bytes: int = 16_384,
         policy: DestinationPolicy | None = None,
+        create_limit: RateLimiter | None = None,
     ) -> None:
         self.links = links
         self.analytics = analytics
@@ -126,10 +131,15 @@ class HttpApi:
         self.base_url = base_url.rstrip("/")
         self.max_body_bytes = max_body_bytes
         self.policy = policy
+        self.create_limit = create_limit
 
-    def shorten(self, body: bytes, request_base_url: str) -> Response:
-        """``POST /shorten``: ``{"url", "alias"?, "expires_at"?}`` -> 201."""
+    def shorten(self, body: bytes, request_base_url: str, client_ip: str | None = None
+                ) -> Response:
+        """``POST /shorten``: ``{"url", "alias"?, "expires_at"?}`` -> 201; 429 once
+        ``client_ip`` is over the creation rate limit."""
         try:
+            if self.create_limit is not None:
+                self.create_limit.check(client_ip, time.time())
             data = parse_json_object(body, self.max_body_bytes)
             if "url" not in data:
                 raise InvalidInput("missing 'url'")

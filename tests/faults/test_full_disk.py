@@ -58,8 +58,17 @@ def _write_until_full(write: Callable[[bytes], object], chunk: bytes) -> None:
             return
 
 
-def test_full_disk_gives_503_keeps_redirecting_and_loses_no_click(small_disk: Path) -> None:
-    server = LiveServer(small_disk / "lp.db", visibility_timeout=2)
+@pytest.fixture
+def server(small_disk: Path) -> Iterator[LiveServer]:
+    live = LiveServer(small_disk / "lp.db", visibility_timeout=2)
+    try:
+        yield live
+    finally:
+        live.kill()  # after a failed assertion; a passing test has stopped it already
+
+
+def test_full_disk_gives_503_keeps_redirecting_and_loses_no_click(small_disk: Path,
+                                                                  server: LiveServer) -> None:
     http = httpx.Client(base_url=server.base_url, timeout=10)
     created = http.post("/shorten", json={"url": "https://example.com/full-disk"})
     assert created.status_code == 201

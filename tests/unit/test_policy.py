@@ -67,12 +67,19 @@ def test_location_over_2048_encoded_bytes_is_refused() -> None:
 
 
 @pytest.mark.parametrize("url", ["https://lp.example/abc", "https://LP.example./x",
-                                 "http://lp.example:8080/", "https://api.test/stats/x"])
+                                 "http://lp.example/", "https://lp.example:443/",
+                                 "https://lp.example/stats/x", "http://api.test:8080/x"])
 def test_links_to_the_service_itself_are_refused(url: str) -> None:
     policy = DestinationPolicy(own_urls=["https://lp.example"])
     _, location = validate_url(url)
     with pytest.raises(InvalidInput, match="this link shortener"):
-        policy.check(location, own_url="https://api.test")
+        policy.check(location, own_url="http://api.test:8080")
+
+
+def test_another_service_on_the_same_host_is_not_the_shortener() -> None:
+    """An intranet deployment may link to a neighbour on another port."""
+    policy = DestinationPolicy(allow_private=True)
+    policy.check("http://127.0.0.1:9000/landing", own_url="http://127.0.0.1:8000")
 
 
 def _policy(*blocked: str) -> tuple[DestinationPolicy, FakeBlocklist]:

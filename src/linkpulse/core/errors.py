@@ -47,6 +47,14 @@ class LinkBlocked(LinkpulseError):
     """The link points to a domain the operator has blocked since it was created."""
 
 
+class RateLimited(LinkpulseError):
+    """The caller is over its rate limit; ``retry_after`` seconds until it is not."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"rate limit exceeded; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
 class BackendUnavailable(LinkpulseError):
     """A store or queue could not be reached; the operation may be retried."""
 

@@ -58,7 +58,7 @@ class DestinationPolicy:
         self._blocklist = blocklist
         self._registrable = registrable or (lambda host: host)
         self.allow_private = allow_private
-        self._own_hosts = frozenset(h for h in map(_host_of, own_urls) if h)
+        self._own = tuple(_endpoint(url) for url in own_urls if url)
         self._refresh = refresh_seconds
         self._next_refresh = 0.0
         self._version: object = None
@@ -77,7 +77,8 @@ class DestinationPolicy:
                         else is_internal_name(host))
             if internal:
                 raise InvalidInput("'url' points to a local, private or internal address")
-        if host in self._own_hosts or host == _host_of(own_url):
+        target = _endpoint(location)
+        if any(_same_service(target, own) for own in (*self._own, _endpoint(own_url))):
             raise InvalidInput("'url' must not point to this link shortener")
         self._refresh_if_due(0.0, force=True)
         if self._is_blocked(host):
@@ -138,6 +139,27 @@ class DestinationPolicy:
                     raise
                 log.warning("could not read the blocklist; keeping the last one",
                             exc_info=True)
+
+
+Endpoint = tuple[str, "int | None"]
+
+
+def _endpoint(url: str) -> Endpoint:
+    """(host, port or None for the scheme's default)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ("", None)
+    if port == {"http": 80, "https": 443}.get(parts.scheme.lower()):
+        port = None
+    return (parts.hostname or "").rstrip("."), port
+
+
+def _same_service(a: Endpoint, b: Endpoint) -> bool:
+    """One host and one port (http and https on their default ports count as one:
+    the one usually redirects to the other)."""
+    return bool(a[0]) and a == b
 
 
 def _host_of(url: str) -> str:

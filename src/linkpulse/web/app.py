@@ -97,7 +97,9 @@ def create_api_app(components: Components, *, own_lifecycle: bool = True) -> Fas
         except ClientDisconnect:  # nobody to answer; not worth more than a debug line
             log.debug("client disconnected before sending its whole body")
             return _send(error_response(400, "incomplete request body"))
-        return _send(await run_in_threadpool(api.shorten, body, _base_url(request)))
+        client = request.client
+        return _send(await run_in_threadpool(api.shorten, body, _base_url(request),
+                                             client.host if client else None))
 
     @app.get("/stats/{code}", tags=["links"], **schemas.STATS)
     def stats(code: str, request: Request) -> StarletteResponse:
