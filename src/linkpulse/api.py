@@ -79,6 +79,8 @@ def response_for(exc: Exception) -> Response:
         return json_response(429, {"error": str(exc)}, {"retry-after": str(exc.retry_after)})
     for kind, status, message in _ERRORS:
         if isinstance(exc, kind):
+            if status == 503:
+                log.warning("answered 503: %s", exc)
             headers = {"retry-after": "1"} if status == 503 else None
             return json_response(status, {"error": message or str(exc)}, headers)
     log.error("unexpected error", exc_info=exc)

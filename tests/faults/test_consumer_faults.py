@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+from linkpulse.core.clicks import encode_event, make_event
 from tests.faults.conftest import Embedded
 from tests.support import linkpulse_env, wait_for
 from tests.unrecordable import unrecordable
@@ -89,7 +90,8 @@ def test_an_unrecordable_message_is_dead_lettered_alone(embedded: Embedded) -> N
     the bad message reaches the dead-letter queue."""
     embedded.enqueue_clicks("mixed01", 150)
     embedded.queue.send(unrecordable("mixed01"))
-    embedded.enqueue_clicks("mixed01", 150)
+    embedded.queue.send_batch([encode_event(make_event("mixed01", "Mozilla/5.0", "", ""))
+                               for _ in range(150)])
     worker = embedded.worker(visibility_timeout=1)
     wait_for(lambda: embedded.total("mixed01") == 300, timeout=30, message="300 good clicks")
     [dead] = wait_for(embedded.queue.dlq_list, timeout=30, message="the bad one dead-lettered")

@@ -19,7 +19,6 @@ from linkpulse.core.errors import (
     LinkBlocked,
     LinkExpired,
     LinkNotFound,
-    PoisonMessage,
 )
 from linkpulse.core.models import BatchResult, Click, ClickEvent, Link, Message, Stats
 from linkpulse.core.policy import DestinationPolicy
@@ -150,8 +149,8 @@ def process_batch(analytics: AnalyticsStore, messages: Sequence[Message]) -> Bat
     for message in messages:
         try:
             good.append((message, enrich(decode_event(message.body))))
-        except PoisonMessage as exc:
-            log.warning("poison message %s (receive %d): %s",
+        except Exception as exc:  # PoisonMessage, or a field the classifier chokes on
+            log.warning("poison message %s (receive %d): %r",
                         message.message_id, message.receive_count, exc)
             failed.append(message)
     recorded, unrecorded = _record_bisecting(analytics, good) if good else (0, [])

@@ -4,6 +4,7 @@ fast path in front of it, JSON errors everywhere."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -33,8 +34,19 @@ def _send(response: Response) -> StarletteResponse:
     return StarletteResponse(response.body, response.status, headers=response.headers)
 
 
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
 def _base_url(request: Request) -> str:
-    return f"{request.url.scheme}://{request.url.netloc}"
+    """``scheme://host`` the client called, from the scope (``request.url`` would parse
+    the query string, which need not be UTF-8). A Host header that is not a host name is
+    not reflected: the server's own address stands in for it."""
+    scope = request.scope
+    host = request.headers.get("host", "")
+    if not _HOST.fullmatch(host):
+        server = scope.get("server") or ("localhost", None)
+        host = server[0] if server[1] is None else f"{server[0]}:{server[1]}"
+    return f"{scope.get('scheme', 'http')}://{host}"
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -71,6 +83,7 @@ def create_api_app(components: Components, *, own_lifecycle: bool = True) -> Fas
         version=linkpulse.__version__,
         summary="URL shortener with exact click analytics",
         docs_url=None, redoc_url=None, lifespan=lifespan,
+        redirect_slashes=False,  # no 307 built from a client's Host header
     )
     app.state.api = api
     app.state.components = components

@@ -53,6 +53,6 @@ class DynamoBlocklist:
                 TableName=self.table, Key=KEY, UpdateExpression=expression,
                 ExpressionAttributeNames={"#d": "domains", "#v": "version"},
                 ExpressionAttributeValues={":d": {"SS": [domain]}, ":one": {"N": "1"}},
-                ReturnValues="UPDATED_OLD",
+                ReturnValues="ALL_OLD",
             ).get("Attributes", {})
         return frozenset(old.get("domains", {}).get("SS", ()))

@@ -60,10 +60,18 @@ class _Connection(sqlite3.Connection):
 
 
 def _create_private(path: str) -> None:
-    """Create ``path`` with mode 0600 if it does not exist (SQLite would use 0644)."""
+    """Create ``path`` with mode 0600 if it does not exist (SQLite would use 0644).
+
+    An existing file is never opened here: closing any descriptor of a file drops every
+    POSIX lock this process holds on it, SQLite's included (another connection of the
+    process would then run unlocked and the next open reads a "disk I/O error")."""
     if path == ":memory:" or path.startswith("file:"):
         return
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 class Database:
