@@ -176,7 +176,8 @@ module "shortener" {
 
   policy_statements = {
     links_write = {
-      actions   = ["dynamodb:PutItem"]
+      # GetItem: the domain blocklist item, checked before a link is created
+      actions   = ["dynamodb:PutItem", "dynamodb:GetItem"]
       resources = [module.dynamodb.links_table_arn]
     }
   }

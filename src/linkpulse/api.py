@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,14 +20,18 @@ from linkpulse.core.errors import (
     BackendUnavailable,
     CodeSpaceExhausted,
     InvalidInput,
+    LinkBlocked,
     LinkExpired,
     LinkNotFound,
     LinkpulseError,
     PayloadTooLarge,
+    RateLimited,
     RequestTimeout,
 )
 from linkpulse.core.models import Click, Count, Stats
+from linkpulse.core.policy import DestinationPolicy
 from linkpulse.core.ports import AnalyticsStore, ClickSender, LinkStore
+from linkpulse.core.ratelimit import RateLimiter
 
 log = logging.getLogger("linkpulse.api")
 
@@ -41,6 +46,7 @@ _ERRORS: tuple[tuple[type[LinkpulseError], int, str | None], ...] = (
     (AliasTaken, 409, None),
     (LinkNotFound, 404, NOT_FOUND_MESSAGE),
     (LinkExpired, 410, "Short URL has expired"),
+    (LinkBlocked, 410, "Short URL has been disabled"),
     (CodeSpaceExhausted, 503, "No free short code was found; please retry"),
     (BackendUnavailable, 503, "Storage is temporarily unavailable; please retry"),
 )
@@ -56,10 +62,13 @@ class Response:
         return json.loads(self.body)
 
 
+JSON_HEADERS = {"content-type": "application/json", "x-content-type-options": "nosniff"}
+
+
 def json_response(status: int, payload: object, headers: dict[str, str] | None = None
                   ) -> Response:
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(status, body, {"content-type": "application/json", **(headers or {})})
+    return Response(status, body, {**JSON_HEADERS, **(headers or {})})
 
 
 def error_response(status: int, message: str) -> Response:
@@ -68,20 +77,38 @@ def error_response(status: int, message: str) -> Response:
 
 def response_for(exc: Exception) -> Response:
     """The one mapping from errors to HTTP responses; unknown errors are a 500."""
+    if isinstance(exc, RateLimited):
+        return json_response(429, {"error": str(exc)}, {"retry-after": str(exc.retry_after)})
     for kind, status, message in _ERRORS:
         if isinstance(exc, kind):
+            if status == 503:
+                log.warning("answered 503: %s", exc)
             headers = {"retry-after": "1"} if status == 503 else None
             return json_response(status, {"error": message or str(exc)}, headers)
     log.error("unexpected error", exc_info=exc)
     return error_response(500, "Internal server error")
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):  # 1e999
+        raise ValueError(f"{text} is out of range")
+    return number
+
+
 def parse_json_object(body: bytes, max_bytes: int) -> dict[str, Any]:
+    """A strict JSON object: no NaN or Infinity, no lone surrogate (which no store or
+    answer could encode), no nesting deep enough to exhaust the stack."""
     if len(body) > max_bytes:
         raise PayloadTooLarge(f"request body is larger than {max_bytes} bytes")
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = json.loads(body, parse_constant=_no_constant, parse_float=_finite)
+        json.dumps(data, ensure_ascii=False).encode()  # lone surrogates raise here
+    except (ValueError, RecursionError) as exc:  # UnicodeError is a ValueError
         raise InvalidInput("request body is not valid JSON") from exc
     if not isinstance(data, dict):
         raise InvalidInput("request body must be a JSON object")
@@ -98,6 +125,8 @@ class HttpApi:
         code_length: int = 7,
         base_url: str = "",
         max_body_bytes: int = 16_384,
+        policy: DestinationPolicy | None = None,
+        create_limit: RateLimiter | None = None,
     ) -> None:
         self.links = links
         self.analytics = analytics
@@ -105,10 +134,16 @@ class HttpApi:
         self.code_length = code_length
         self.base_url = base_url.rstrip("/")
         self.max_body_bytes = max_body_bytes
+        self.policy = policy
+        self.create_limit = create_limit
 
-    def shorten(self, body: bytes, request_base_url: str) -> Response:
-        """``POST /shorten``: ``{"url", "alias"?, "expires_at"?}`` -> 201."""
+    def shorten(self, body: bytes, request_base_url: str, client_ip: str | None = None
+                ) -> Response:
+        """``POST /shorten``: ``{"url", "alias"?, "expires_at"?}`` -> 201; 429 once
+        ``client_ip`` is over the creation rate limit."""
         try:
+            if self.create_limit is not None:
+                self.create_limit.check(client_ip, time.time())
             data = parse_json_object(body, self.max_body_bytes)
             if "url" not in data:
                 raise InvalidInput("missing 'url'")
@@ -118,6 +153,7 @@ class HttpApi:
             link = service.shorten(
                 self.links, data["url"], alias=data.get("alias"),
                 expires_at=data.get("expires_at"), code_length=self.code_length,
+                policy=self.policy, own_url=self._base(request_base_url),
             )
         except Exception as exc:
             return response_for(exc)
@@ -151,7 +187,7 @@ class HttpApi:
         errors (map them with :func:`response_for`). For an edge that writes the 302 itself:
         the ASGI fast path, which saves building a :class:`Response` per redirect."""
         now = time.time()  # one clock read for the expiry check and the click
-        link = service.resolve(self.links, code, now)
+        link = service.resolve(self.links, code, now, self.policy)
         if count:
             service.record_click(self.sender, link.code, user_agent, referer, client_ip, now)
         return link.location

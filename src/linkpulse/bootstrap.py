@@ -7,7 +7,17 @@ from typing import Any
 
 from linkpulse.api import HttpApi
 from linkpulse.core.cache import CachedLinkStore
-from linkpulse.core.ports import AnalyticsStore, ClickQueue, ClickSender, DeadLetters, LinkStore
+from linkpulse.core.policy import DestinationPolicy
+from linkpulse.core.ports import (
+    AnalyticsStore,
+    Blocklist,
+    ClickQueue,
+    ClickSender,
+    DeadLetters,
+    LinkStore,
+    RateStore,
+)
+from linkpulse.core.ratelimit import RateLimiter, parse_rate
 from linkpulse.settings import Settings
 
 
@@ -23,12 +33,31 @@ class Components:
     sender: ClickSender
     """Where the redirect puts clicks (a group-committing buffer in front of ``queue``)."""
     closers: list[Any] = field(default_factory=list)
+    blocklist: Blocklist | None = None
+    rate_store: RateStore | None = None
+    """Where rate limits are counted, shared by the workers (None: no limits here)."""
 
     def http_api(self) -> HttpApi:
         """The edge-neutral HTTP behaviour over these components."""
         s = self.settings
         return HttpApi(self.links, self.analytics, self.sender, code_length=s.code_length,
-                       base_url=s.base_url, max_body_bytes=s.max_body_bytes)
+                       base_url=s.base_url, max_body_bytes=s.max_body_bytes,
+                       policy=self.policy(), create_limit=self.create_limit())
+
+    def create_limit(self) -> RateLimiter | None:
+        rate = parse_rate(self.settings.create_rate_limit)
+        if rate is None or self.rate_store is None:
+            return None
+        return RateLimiter(self.rate_store, rate, "create")
+
+    def policy(self) -> DestinationPolicy:
+        """Where links may point: settings, the blocklist, the public-suffix list."""
+        from linkpulse.backends.publicsuffix import registrable_domain
+
+        s = self.settings
+        return DestinationPolicy(self.blocklist, registrable_domain,
+                                 allow_private=s.allow_private_targets,
+                                 own_urls=[s.base_url] if s.base_url else [])
 
     def start(self) -> None:
         """Start what serving needs: the click sender's flusher, a warm link cache."""
@@ -60,8 +89,10 @@ def build(settings: Settings, *, buffered: bool = True) -> Components:
 def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
     from linkpulse.backends.buffered import BufferedSender
     from linkpulse.backends.sqlite.analytics import SqliteAnalyticsStore
+    from linkpulse.backends.sqlite.blocklist import SqliteBlocklist
     from linkpulse.backends.sqlite.links import SqliteLinkStore
     from linkpulse.backends.sqlite.queue import SqliteQueue
+    from linkpulse.backends.sqlite.ratelimit import SqliteRateStore
 
     settings.db.parent.mkdir(parents=True, exist_ok=True)
     sync = settings.sqlite_synchronous
@@ -75,7 +106,10 @@ def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
         dlq_retention_seconds=settings.dlq_retention_seconds,
         synchronous=sync,
     )
-    closers: list[Any] = [store.close, analytics.close, queue.close]
+    blocklist = SqliteBlocklist(settings.db, sync)
+    rates = SqliteRateStore(settings.db, sync)
+    closers: list[Any] = [store.close, analytics.close, queue.close, blocklist.close,
+                          rates.close]
     sender: ClickSender = queue
     if buffered and settings.click_flush_ms > 0:
         buf = BufferedSender(queue, settings.click_flush_ms / 1000,
@@ -83,4 +117,5 @@ def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
         sender = buf
         closers.append(buf.close)
     links: LinkStore = CachedLinkStore(store, settings.cache_size) if settings.cache_size else store
-    return Components(settings, links, analytics, queue, queue, sender, closers)
+    return Components(settings, links, analytics, queue, queue, sender, closers, blocklist,
+                      rates)

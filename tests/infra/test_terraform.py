@@ -25,7 +25,7 @@ CLICKS = "${module.dynamodb.clicks_table_arn}"
 TOP_INDEX = "${module.dynamodb.clicks_table_arn}/index/top"
 QUEUE = "${module.sqs.queue_arn}"
 EXPECTED_GRANTS = {
-    "shortener": {("dynamodb:PutItem", LINKS)},
+    "shortener": {("dynamodb:PutItem", LINKS), ("dynamodb:GetItem", LINKS)},  # + blocklist
     "redirect": {("dynamodb:GetItem", LINKS), ("sqs:SendMessage", QUEUE)},
     "analytics": {
         ("dynamodb:PutItem", CLICKS),

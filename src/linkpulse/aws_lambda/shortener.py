@@ -11,7 +11,8 @@ app = http.resolver()
 
 @app.post("/shorten")
 def shorten() -> Response[str]:
-    return http.reply(runtime.api().shorten(http.body(app), http.base_url(app)))
+    source_ip = app.current_event.request_context.http.source_ip
+    return http.reply(runtime.api().shorten(http.body(app), http.base_url(app), source_ip))
 
 
 handler = http.handler(app)

@@ -23,6 +23,10 @@ class RequestTimeout(InvalidInput):
     """The client did not send its request body within the configured time."""
 
 
+class BlockedDestination(InvalidInput):
+    """A new link would point to a domain on the operator's blocklist."""
+
+
 class AliasTaken(LinkpulseError):
     """A custom alias is already in use."""
 
@@ -41,6 +45,18 @@ class LinkNotFound(LinkpulseError):
 
 class LinkExpired(LinkpulseError):
     """The link existed but its expiry time has passed."""
+
+
+class LinkBlocked(LinkpulseError):
+    """The link points to a domain the operator has blocked since it was created."""
+
+
+class RateLimited(LinkpulseError):
+    """The caller is over its rate limit; ``retry_after`` seconds until it is not."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"rate limit exceeded; retry in {retry_after} s")
+        self.retry_after = retry_after
 
 
 class BackendUnavailable(LinkpulseError):

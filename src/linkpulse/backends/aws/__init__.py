@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from linkpulse.backends.aws.analytics import DynamoAnalyticsStore
+from linkpulse.backends.aws.blocklist import DynamoBlocklist
 from linkpulse.backends.aws.clients import LazyClient, make_client
 from linkpulse.backends.aws.links import DynamoLinkStore
 from linkpulse.backends.aws.queue import SqsQueue
@@ -18,7 +19,7 @@ from linkpulse.core.cache import CachedLinkStore
 from linkpulse.core.ports import ClickSender, LinkStore
 from linkpulse.settings import Settings
 
-__all__ = ["DynamoAnalyticsStore", "DynamoLinkStore", "SqsQueue", "build"]
+__all__ = ["DynamoAnalyticsStore", "DynamoBlocklist", "DynamoLinkStore", "SqsQueue", "build"]
 
 
 def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
@@ -50,4 +51,6 @@ def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
         sender = buf
         closers.append(buf.close)
     links: LinkStore = CachedLinkStore(store, settings.cache_size) if settings.cache_size else store
-    return Components(settings, links, analytics, queue, queue, sender, closers)
+    blocklist = DynamoBlocklist(settings.links_table, dynamodb, endpoint_url=endpoint,
+                                region=region)
+    return Components(settings, links, analytics, queue, queue, sender, closers, blocklist)
