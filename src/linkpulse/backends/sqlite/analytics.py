@@ -114,8 +114,9 @@ _MERGE = (
 _MERGE_BOUND = "SELECT code FROM main.pending WHERE code >= ? ORDER BY code LIMIT 1 OFFSET ?"
 MERGE_CHUNK = 5_000
 """Pending rows merged per transaction: the consumers commit between chunks."""
-MERGE_ROWS = 200_000
-"""Pending counter rows (~8 MiB) that make a consumer merge them into ``counts``."""
+MERGE_ROWS = 50_000
+"""Pending counter rows (~2 MiB) that make a consumer merge them into ``counts``. Also
+the bound of a stats read's extra work: a link's top-N reads its pending keys."""
 
 # Reads add pending to counts. Rows of one counter in both tables add up in Python.
 _CLASSES = " UNION ALL ".join(f"""
