@@ -7,7 +7,14 @@ from typing import Any
 
 from linkpulse.api import HttpApi
 from linkpulse.core.cache import CachedLinkStore
-from linkpulse.core.ports import AnalyticsStore, ClickQueue, ClickSender, DeadLetters, LinkStore
+from linkpulse.core.ports import (
+    AnalyticsStore,
+    ClickQueue,
+    ClickSender,
+    DeadLetters,
+    KeyStore,
+    ManagedLinkStore,
+)
 from linkpulse.settings import Settings
 
 
@@ -16,19 +23,22 @@ class Components:
     """Everything an entry point needs, built from one :class:`Settings`."""
 
     settings: Settings
-    links: LinkStore
+    links: ManagedLinkStore
     analytics: AnalyticsStore
     queue: ClickQueue
     dead_letters: DeadLetters
     sender: ClickSender
     """Where the redirect puts clicks (a group-committing buffer in front of ``queue``)."""
+    keys: KeyStore | None = None
     closers: list[Any] = field(default_factory=list)
 
     def http_api(self) -> HttpApi:
         """The edge-neutral HTTP behaviour over these components."""
         s = self.settings
-        return HttpApi(self.links, self.analytics, self.sender, code_length=s.code_length,
-                       base_url=s.base_url, max_body_bytes=s.max_body_bytes)
+        return HttpApi(self.links, self.analytics, self.sender, self.keys,
+                       code_length=s.code_length, base_url=s.base_url,
+                       max_body_bytes=s.max_body_bytes, open_api=s.open, queue=self.queue,
+                       dead_letters=self.dead_letters, backend=s.backend)
 
     def start(self) -> None:
         """Start what serving needs: the click sender's flusher, a warm link cache."""
@@ -60,6 +70,7 @@ def build(settings: Settings, *, buffered: bool = True) -> Components:
 def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
     from linkpulse.backends.buffered import BufferedSender
     from linkpulse.backends.sqlite.analytics import SqliteAnalyticsStore
+    from linkpulse.backends.sqlite.keys import SqliteKeyStore
     from linkpulse.backends.sqlite.links import SqliteLinkStore
     from linkpulse.backends.sqlite.queue import SqliteQueue
 
@@ -67,6 +78,7 @@ def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
     sync = settings.sqlite_synchronous
     store = SqliteLinkStore(settings.db, sync)
     analytics = SqliteAnalyticsStore(settings.db, sync)
+    keys = SqliteKeyStore(settings.db, sync)
     queue = SqliteQueue(
         settings.queue_path,
         visibility_timeout=settings.visibility_timeout,
@@ -75,12 +87,13 @@ def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
         dlq_retention_seconds=settings.dlq_retention_seconds,
         synchronous=sync,
     )
-    closers: list[Any] = [store.close, analytics.close, queue.close]
+    closers: list[Any] = [store.close, analytics.close, keys.close, queue.close]
     sender: ClickSender = queue
     if buffered and settings.click_flush_ms > 0:
         buf = BufferedSender(queue, settings.click_flush_ms / 1000,
                              max_buffered=settings.click_buffer_max)
         sender = buf
         closers.append(buf.close)
-    links: LinkStore = CachedLinkStore(store, settings.cache_size) if settings.cache_size else store
-    return Components(settings, links, analytics, queue, queue, sender, closers)
+    links: ManagedLinkStore = (CachedLinkStore(store, settings.cache_size)
+                               if settings.cache_size else store)
+    return Components(settings, links, analytics, queue, queue, sender, keys, closers)

@@ -34,12 +34,19 @@ class Settings:
     """Comma-separated origins allowed to call the API from a browser."""
     max_body_bytes: int = 16_384
     log_level: str = "info"
+    open: bool = False
+    """Open API: anyone may ``POST /shorten`` and read ``GET /stats/{code}`` without a key
+    (the original design's anonymous API). Everything else still needs one."""
 
     # --- links
     backend: Backend = "sqlite"
     code_length: int = 7
     cache_size: int = 100_000
     """Links kept in each process's read cache (0 disables it)."""
+    cache_ttl: float = 5.0
+    """aws backend: seconds a cached link is served before it is read again, the bound
+    on how long a warm Lambda container serves a link after it was edited or deleted.
+    (SQLite workers follow a change log instead: every edit is served within 0.5 s.)"""
 
     # --- embedded (SQLite) backend
     db: Path = Path("linkpulse.db")
@@ -79,6 +86,7 @@ class Settings:
         _check(self.workers >= 1, "workers", "must be at least 1")
         _check(1 <= self.code_length <= 32, "code_length", "must be 1-32")
         _check(self.cache_size >= 0, "cache_size", "must be >= 0")
+        _check(0 < self.cache_ttl <= 3600, "cache_ttl", "must be 0-3600 seconds")
         _check(self.max_body_bytes >= 256, "max_body_bytes", "must be >= 256")
         _check(self.backend in get_args(Backend), "backend", "must be sqlite or aws")
         _check(self.sqlite_synchronous in get_args(Synchronous), "sqlite_synchronous",

@@ -11,14 +11,15 @@ from typing import Any
 
 from linkpulse.backends.aws.analytics import DynamoAnalyticsStore
 from linkpulse.backends.aws.clients import LazyClient, make_client
+from linkpulse.backends.aws.keys import DynamoKeyStore
 from linkpulse.backends.aws.links import DynamoLinkStore
 from linkpulse.backends.aws.queue import SqsQueue
 from linkpulse.bootstrap import Components
 from linkpulse.core.cache import CachedLinkStore
-from linkpulse.core.ports import ClickSender, LinkStore
+from linkpulse.core.ports import ClickSender, ManagedLinkStore
 from linkpulse.settings import Settings
 
-__all__ = ["DynamoAnalyticsStore", "DynamoLinkStore", "SqsQueue", "build"]
+__all__ = ["DynamoAnalyticsStore", "DynamoKeyStore", "DynamoLinkStore", "SqsQueue", "build"]
 
 
 def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
@@ -34,6 +35,7 @@ def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
     dynamodb = LazyClient(dynamodb, lambda: make_client("dynamodb", endpoint, region))
     store = DynamoLinkStore(settings.links_table, dynamodb, endpoint_url=endpoint,
                             region=region)
+    keys = DynamoKeyStore(settings.links_table, dynamodb, endpoint_url=endpoint, region=region)
     analytics = DynamoAnalyticsStore(settings.clicks_table, dynamodb,
                                      retention_days=settings.click_retention_days,
                                      endpoint_url=endpoint, region=region)
@@ -49,5 +51,8 @@ def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
                              max_buffered=settings.click_buffer_max)
         sender = buf
         closers.append(buf.close)
-    links: LinkStore = CachedLinkStore(store, settings.cache_size) if settings.cache_size else store
-    return Components(settings, links, analytics, queue, queue, sender, closers)
+    # No change log on DynamoDB: a cached link is re-read after cache_ttl seconds.
+    links: ManagedLinkStore = (CachedLinkStore(store, settings.cache_size,
+                                               ttl=settings.cache_ttl)
+                               if settings.cache_size else store)
+    return Components(settings, links, analytics, queue, queue, sender, keys, closers)
