@@ -66,10 +66,15 @@ class AwsLiveServer:
     def __init__(self, moto: MotoServer, tmp: Path, **settings: object) -> None:
         from tests.support import Process, linkpulse_env
 
+        from linkpulse.settings import Settings
+
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        env = {**linkpulse_env(tmp / "unused.db", backend="aws", **unique_names(), **settings),
+        names = unique_names()
+        env = {**linkpulse_env(tmp / "unused.db", backend="aws", **names, **settings),
                **moto.env()}
+        self.settings = Settings(backend="aws", endpoint_url=moto.endpoint, **names)
+        """Where this server keeps its data (for tests that open the same stores)."""
         self.process = Process(
             ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--create-resources"],
             env, tmp / "serve-aws.log")

@@ -53,6 +53,7 @@ class DynamoKeyStore:
         from botocore.exceptions import ClientError
 
         with translated(f"creating key {key.name!r}"):
+            self._create_directory()
             try:
                 self.client.transact_write_items(TransactItems=[
                     {"Update": {
@@ -67,10 +68,7 @@ class DynamoKeyStore:
             except ClientError as exc:
                 if error_code(exc) != "TransactionCanceledException":
                     raise
-                if self._directory().get(key.name) is not None:
-                    raise KeyNameTaken(f"an API key named {key.name!r} exists already") from exc
-                self._create_directory()
-                self.add_key(key)
+                raise KeyNameTaken(f"an API key named {key.name!r} exists already") from exc
 
     def _create_directory(self) -> None:
         from botocore.exceptions import ClientError

@@ -119,21 +119,23 @@ class DynamoLinkStore:
         """Live links matching the filters: one owner's through the index (newest first;
         with ``enough``, it stops once it has that many and every link created in the
         same second as the last of them), or every link, by a scan."""
-        filters = ["attribute_exists(url)", "attribute_not_exists(deleted)"]
+        filters = ["attribute_exists(#url)", "attribute_not_exists(#deleted)"]
         values: dict[str, Any] = {}
-        names: dict[str, str] = {}
+        names: dict[str, str] = {"#url": "url", "#deleted": "deleted"}
         if query.search:
             filters.append("contains(#search, :search)")
             names["#search"] = "search"
             values[":search"] = {"S": query.search.lower()}
         if query.tag:
-            filters.append("contains(tags, :tag)")
+            filters.append("contains(#tags, :tag)")
+            names["#tags"] = "tags"
             values[":tag"] = {"S": query.tag}
-        created = [("created_at >= :from", ":from", query.created_from),
-                   ("created_at <= :to", ":to", query.created_to)]
+        created = [("#created >= :from", ":from", query.created_from),
+                   ("#created <= :to", ":to", query.created_to)]
         for clause, name, value in created:
             if value is not None:
                 filters.append(clause)
+                names["#created"] = "created_at"
                 values[name] = {"N": str(value)}
         params: dict[str, Any] = {"TableName": self.table,
                                   "FilterExpression": " AND ".join(filters)}
@@ -142,12 +144,12 @@ class DynamoLinkStore:
             values[":owner"] = {"S": query.owner}
             condition = "#owner = :owner"
             if query.after is not None:  # the rest of the cursor is applied by query()
-                condition += " AND created_at <= :after"
+                condition += " AND #created <= :after"
+                names["#created"] = "created_at"
                 values[":after"] = {"N": str(query.after[0])}
             params.update(IndexName=OWNER_INDEX, KeyConditionExpression=condition,
                           ScanIndexForward=False)
-        if names:
-            params["ExpressionAttributeNames"] = names
+        params["ExpressionAttributeNames"] = names
         if values:
             params["ExpressionAttributeValues"] = values
         call = self.client.query if query.owner is not None else self.client.scan
