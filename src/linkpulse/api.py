@@ -144,6 +144,9 @@ class HttpApi:
     def handle(self, route: Route, request: Request) -> Response:
         """Authenticate, check the scope and the query, then answer ``route``."""
         try:
+            if len(request.body) > self.max_body_bytes:  # as the ASGI edge, before reading
+                raise PayloadTooLarge(f"request body is larger than {self.max_body_bytes} "
+                                      "bytes")
             who = self.principal(route, request)
             unknown = set(request.query) - set(route.query)
             if unknown and "*" not in route.query:

@@ -90,7 +90,7 @@ def recorded(moto_server: Any, aws_clients: tuple[Any, Any]) -> Iterator[Recorde
     dynamodb, sqs = aws_clients
     names = unique_names()
     settings = Settings(backend="aws", endpoint_url=moto_server.endpoint,
-                        visibility_timeout=1, **names)
+                        visibility_timeout=1, open=True, **names)
     create_resources(settings, dynamodb, sqs)
     # Lambda gets the queue URLs from its environment (no GetQueueUrl call).
     urls = {key: sqs.get_queue_url(QueueName=names[f"{key}_name"])["QueueUrl"]

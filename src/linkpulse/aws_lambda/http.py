@@ -24,9 +24,9 @@ from linkpulse.core.codes import could_exist, is_reserved
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 CORS_METHODS = ", ".join(http_api.CORS_METHODS)
-# The CORS-safelisted ones + what the API reads, as the ASGI app's middleware lists them.
-CORS_HEADERS = ("Accept", "Accept-Language", "Content-Language", "Content-Type",
-                *http_api.CORS_HEADERS)
+# The CORS-safelisted ones + what the API reads, sorted as the ASGI middleware lists them.
+CORS_HEADERS = tuple(sorted({"Accept", "Accept-Language", "Content-Language", "Content-Type",
+                             *http_api.CORS_HEADERS}))
 CORS_MAX_AGE = "600"
 PREFLIGHT_VARY = ("Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
                   "Access-Control-Request-Private-Network")

@@ -57,10 +57,12 @@ def healthz(api: HttpApi, request: Request, who: Principal) -> Response:
                                "backend": api.backend})
 
 
-@route("GET", "/api/queue", scope="admin", function=None, response="QueueDepth",
+@route("GET", "/api/queue", scope="admin", open=True, function=None, response="QueueDepth",
        errors=(401, 403), tag="operations")
 def queue_depth(api: HttpApi, request: Request, who: Principal) -> Response:
-    """Approximate queue depths: the pipeline's backlog and its dead letters."""
+    """Approximate queue depths: the pipeline's backlog and its dead letters.
+
+    An admin key's; on an open API anyone's (the dashboard's pipeline view shows it)."""
     visible, in_flight, dead = api.queue_depths()
     return json_response(200, {"visible": visible, "in_flight": in_flight,
                                "dead_letters": dead})
