@@ -64,9 +64,8 @@ class AwsLiveServer:
     """``linkpulse serve --backend aws --create-resources`` against the moto server."""
 
     def __init__(self, moto: MotoServer, tmp: Path, **settings: object) -> None:
-        from tests.support import Process, linkpulse_env
-
         from linkpulse.settings import Settings
+        from tests.support import Process, linkpulse_env
 
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"

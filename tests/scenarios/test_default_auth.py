@@ -61,7 +61,8 @@ def test_the_first_key_is_printed_once_with_a_dashboard_url(server: LiveServer,
     assert f"{server.base_url}/#key={admin_key}" in server.log()
     assert server.log().count(admin_key) == 2  # the URL and the Bearer line, nothing more
     keys = fresh(server, "GET", "/api/v1/keys", admin_key).json()["keys"]
-    assert [k["name"] for k in keys] == ["admin"] and "admin" in keys[0]["scopes"]
+    assert [k["name"] for k in keys] == ["admin"]
+    assert "admin" in keys[0]["scopes"]
     db = Path(server.log_path).with_suffix("").with_suffix(".db")
     assert admin_key.encode() not in db.read_bytes()
 

@@ -101,7 +101,8 @@ def test_edit_disable_and_delete_reach_the_short_url(alice: KeyClient) -> None:
     client = alice.client
     assert client.follow(code).headers["location"] == "https://example.com/old"
     reply = alice.call("PATCH", f"/api/v1/links/{code}", {"url": "https://example.com/new"})
-    assert reply.status == 200 and reply.json()["original_url"] == "https://example.com/new"
+    assert reply.status == 200
+    assert reply.json()["original_url"] == "https://example.com/new"
     wait_for(lambda: client.follow(code).headers.get("location") == "https://example.com/new",
              timeout=10, message="the edited URL")
     assert alice.call("PATCH", f"/api/v1/links/{code}", {"disabled": True}).status == 200
@@ -127,7 +128,8 @@ def test_a_deleted_alias_is_never_handed_out_again(alice: KeyClient, bob: KeyCli
 def test_listing_pages_with_a_cursor_that_survives_inserts(alice: KeyClient) -> None:
     made = [alice.create(f"https://example.com/{i}")["code"] for i in range(5)]
     first = alice.listing("?limit=2")
-    assert len(first["links"]) == 2 and first["next"]
+    assert len(first["links"]) == 2
+    assert first["next"]
     alice.create("https://example.com/newer")  # lands before the cursor: not repeated
     seen = [lk["code"] for lk in first["links"]]
     cursor = first["next"]
