@@ -154,3 +154,32 @@ def test_warmed_cache_answers_without_the_store_up_to_its_size() -> None:
     hits = [cached.get(f"c{i}") for i in range(5)]
     assert all(hits)
     assert inner.gets == 2  # the two links that did not fit were read from the store
+
+
+def test_a_cache_with_a_ttl_reads_an_edited_link_again() -> None:
+    """AWS: no change log, so an entry is served at most ``ttl`` seconds."""
+    from dataclasses import replace
+
+    from linkpulse.core.cache import CachedLinkStore
+    from tests.support import wait_for
+
+    inner = FakeLinkStore()
+    link = Link("ttl1", "https://a.example/", "https://a.example/", 0)
+    inner.create_if_absent(link)
+    cache = CachedLinkStore(inner, 10, ttl=0.2)  # type: ignore[arg-type]
+    assert cache.get("ttl1") == link
+    inner.links["ttl1"] = replace(link, disabled=True)
+    assert not cache.get("ttl1").disabled  # type: ignore[union-attr]  # still cached
+    wait_for(lambda: cache.get("ttl1").disabled, timeout=2,  # type: ignore[union-attr]
+             message="the edit after the ttl")
+
+
+def test_forward_query_appends_before_the_fragment_and_encodes() -> None:
+    from linkpulse.core.service import forward_query
+
+    assert forward_query("https://a.example/p#top", "utm=1") == "https://a.example/p?utm=1#top"
+    assert forward_query("https://a.example/?x=1", "a=<b> c") == (
+        "https://a.example/?x=1&a=%3Cb%3E%20c")
+    assert forward_query("https://a.example/", "q=\r\nSet-Cookie:x") == (
+        "https://a.example/?q=%0D%0ASet-Cookie:x")
+    assert forward_query("https://a.example/", "x" * 3000) == "https://a.example/"
