@@ -72,11 +72,11 @@ def _all_answer(server: LiveServer, path: str, status: int, n: int = 40) -> bool
 
 
 def _last_stale_answer(server: LiveServer, path: str, status: int, since: float) -> float:
-    """Probe on fresh connections until 30 answers in a row are ``status``; return how
+    """Probe on fresh connections until 20 answers in a row are ``status``; return how
     long after ``since`` the last request that still got another answer was sent."""
     last_stale, in_a_row = since, 0
-    deadline = time.monotonic() + 10
-    while in_a_row < 30:
+    deadline = time.monotonic() + 60
+    while in_a_row < 20:
         assert time.monotonic() < deadline, f"{path} never settled on {status}"
         sent = time.monotonic()
         if fresh(server, "GET", path).status_code == status:
