@@ -38,9 +38,13 @@ class MotoServer:
             return False
 
     def client(self, service: str) -> Any:
+        return self.client_for(self.endpoint, service)
+
+    @staticmethod
+    def client_for(endpoint: str, service: str) -> Any:
         import boto3
 
-        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
+        return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
     def env(self) -> dict[str, str]:
@@ -69,7 +73,8 @@ class AwsLiveServer:
 
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        names = unique_names()
+        self.names = unique_names()
+        names = self.names
         env = {**linkpulse_env(tmp / "unused.db", backend="aws", **names, **settings),
                **moto.env()}
         self.settings = Settings(backend="aws", endpoint_url=moto.endpoint, **names)

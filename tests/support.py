@@ -43,6 +43,7 @@ def linkpulse_env(db: Path, **settings: object) -> dict[str, str]:
     """A child-process environment with ``LINKPULSE_*`` settings (tests never touch ours)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINKPULSE_")}
     env["LINKPULSE_DB"] = str(db)
+    env["LINKPULSE_CREATE_RATE_LIMIT"] = "off"  # tests create links fast; limits are tested
     for key, value in settings.items():
         env[f"LINKPULSE_{key.upper()}"] = str(value)
     return env

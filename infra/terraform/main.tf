@@ -187,6 +187,8 @@ module "shortener" {
   policy_statements = {
     # PutItem: the new link; GetItem/UpdateItem: check the caller's API key, note its use.
     links_write = {
+      # GetItem: the caller's API key and the domain blocklist item; UpdateItem: the key's
+      # last use.
       actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]
       resources = [module.dynamodb.links_table_arn]
     }

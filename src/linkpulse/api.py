@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,15 +23,18 @@ from linkpulse.core.errors import (
     InvalidInput,
     KeyNameTaken,
     KeyNotFound,
+    LinkBlocked,
     LinkExpired,
     LinkGone,
     LinkNotFound,
     LinkpulseError,
     PayloadTooLarge,
+    RateLimited,
     Unauthorized,
 )
 from linkpulse.core.keys import OPEN, Authenticator, Principal, presented_key, require
 from linkpulse.core.models import Click, Count, Link, Stats
+from linkpulse.core.policy import DestinationPolicy
 from linkpulse.core.ports import (
     AnalyticsStore,
     ClickQueue,
@@ -39,6 +43,7 @@ from linkpulse.core.ports import (
     KeyStore,
     ManagedLinkStore,
 )
+from linkpulse.core.ratelimit import RateLimiter
 from linkpulse.routes import Request, Route
 
 log = logging.getLogger("linkpulse.api")
@@ -61,6 +66,7 @@ _ERRORS: tuple[tuple[type[LinkpulseError], int, str | None], ...] = (
     (KeyNotFound, 404, "API key not found"),
     (LinkExpired, 410, "Short URL has expired"),
     (LinkGone, 410, "Short URL is no longer available"),
+    (LinkBlocked, 410, "Short URL has been disabled"),
     (CodeSpaceExhausted, 503, "No free short code was found; please retry"),
     (BackendUnavailable, 503, "Storage is temporarily unavailable; please retry"),
 )
@@ -76,10 +82,13 @@ class Response:
         return json.loads(self.body)
 
 
+JSON_HEADERS = {"content-type": "application/json", "x-content-type-options": "nosniff"}
+
+
 def json_response(status: int, payload: object, headers: dict[str, str] | None = None
                   ) -> Response:
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(status, body, {"content-type": "application/json", **(headers or {})})
+    return Response(status, body, {**JSON_HEADERS, **(headers or {})})
 
 
 def error_response(status: int, message: str) -> Response:
@@ -88,8 +97,12 @@ def error_response(status: int, message: str) -> Response:
 
 def response_for(exc: Exception) -> Response:
     """The one mapping from errors to HTTP responses; unknown errors are a 500."""
+    if isinstance(exc, RateLimited):
+        return json_response(429, {"error": str(exc)}, {"retry-after": str(exc.retry_after)})
     for kind, status, message in _ERRORS:
         if isinstance(exc, kind):
+            if status == 503:
+                log.warning("answered 503: %s", exc)
             headers = ({"retry-after": "1"} if status == 503
                        else {"www-authenticate": "Bearer"} if status == 401 else None)
             return json_response(status, {"error": message or str(exc)}, headers)
@@ -97,12 +110,26 @@ def response_for(exc: Exception) -> Response:
     return error_response(500, "Internal server error")
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):  # 1e999
+        raise ValueError(f"{text} is out of range")
+    return number
+
+
 def parse_json_object(body: bytes, max_bytes: int) -> dict[str, Any]:
+    """A strict JSON object: no NaN or Infinity, no lone surrogate (which no store or
+    answer could encode), no nesting deep enough to exhaust the stack."""
     if len(body) > max_bytes:
         raise PayloadTooLarge(f"request body is larger than {max_bytes} bytes")
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = json.loads(body, parse_constant=_no_constant, parse_float=_finite)
+        json.dumps(data, ensure_ascii=False).encode()  # lone surrogates raise here
+    except (ValueError, RecursionError) as exc:  # UnicodeError is a ValueError
         raise InvalidInput("request body is not valid JSON") from exc
     if not isinstance(data, dict):
         raise InvalidInput("request body must be a JSON object")
@@ -127,6 +154,8 @@ class HttpApi:
         queue: ClickQueue | None = None,
         dead_letters: DeadLetters | None = None,
         backend: str = "sqlite",
+        policy: DestinationPolicy | None = None,
+        create_limit: RateLimiter | None = None,
     ) -> None:
         self.queue = queue
         self.dead_letters = dead_letters
@@ -140,6 +169,8 @@ class HttpApi:
         self.base_url = base_url.rstrip("/")
         self.max_body_bytes = max_body_bytes
         self.open = open_api
+        self.policy = policy
+        self.create_limit = create_limit
 
     def handle(self, route: Route, request: Request) -> Response:
         """Authenticate, check the scope and the query, then answer ``route``."""
@@ -171,11 +202,17 @@ class HttpApi:
     def body(self, request: Request) -> dict[str, Any]:
         return parse_json_object(request.body, self.max_body_bytes)
 
-    def create(self, data: dict[str, Any], who: Principal, allowed: frozenset[str]
-               ) -> Link:
-        """A new link from a request body (``allowed`` are the fields it may carry)."""
+    def create(self, body: bytes, who: Principal, allowed: frozenset[str], base_url: str,
+               client_ip: str | None = None) -> Link:
+        """A new link from a request body (``allowed`` are the fields it may carry).
+
+        Creations are rate limited per key, and per client IP for anonymous callers."""
         from linkpulse.core import manage
 
+        if self.create_limit is not None:
+            client = f"key:{who.key_id}" if who.key_id else client_ip
+            self.create_limit.check(client, time.time())
+        data = parse_json_object(body, self.max_body_bytes)
         if "url" not in data:
             raise InvalidInput("missing 'url'")
         unknown = set(data) - allowed
@@ -188,13 +225,15 @@ class HttpApi:
             tags=manage.validate_tags(data.get("tags")),
             forward_query=manage.validate_flag("forward_query",
                                                data.get("forward_query", False)),
+            policy=self.policy, own_url=self.base(base_url),
         )
 
-    def shorten(self, body: bytes, request_base_url: str, who: Principal = OPEN) -> Response:
-        """``POST /shorten``: ``{"url", "alias"?, "expires_at"?}`` -> 201."""
+    def shorten(self, body: bytes, request_base_url: str, who: Principal = OPEN,
+                client_ip: str | None = None) -> Response:
+        """``POST /shorten``: ``{"url", "alias"?, "expires_at"?}`` -> 201; 429 once the
+        caller is over the creation rate limit."""
         try:
-            link = self.create(parse_json_object(body, self.max_body_bytes), who,
-                               SHORTEN_FIELDS)
+            link = self.create(body, who, SHORTEN_FIELDS, request_base_url, client_ip)
         except Exception as exc:
             return response_for(exc)
         return json_response(201, shorten_payload(link, self.base(request_base_url)))
@@ -220,7 +259,7 @@ class HttpApi:
         errors (map them with :func:`response_for`). For an edge that writes the 302 itself:
         the ASGI fast path, which saves building a :class:`Response` per redirect."""
         now = time.time()  # one clock read for the expiry check and the click
-        link = service.resolve(self.links, code, now)
+        link = service.resolve(self.links, code, now, self.policy)
         if count:
             service.record_click(self.sender, link.code, user_agent, referer, client_ip, now)
         if query and link.forward_query:

@@ -7,14 +7,18 @@ from typing import Any
 
 from linkpulse.api import HttpApi
 from linkpulse.core.cache import CachedLinkStore
+from linkpulse.core.policy import DestinationPolicy
 from linkpulse.core.ports import (
     AnalyticsStore,
+    Blocklist,
     ClickQueue,
     ClickSender,
     DeadLetters,
     KeyStore,
     ManagedLinkStore,
+    RateStore,
 )
+from linkpulse.core.ratelimit import RateLimiter, parse_rate
 from linkpulse.settings import Settings
 
 
@@ -31,6 +35,9 @@ class Components:
     """Where the redirect puts clicks (a group-committing buffer in front of ``queue``)."""
     keys: KeyStore | None = None
     closers: list[Any] = field(default_factory=list)
+    blocklist: Blocklist | None = None
+    rate_store: RateStore | None = None
+    """Where rate limits are counted, shared by the workers (None: no limits here)."""
 
     def http_api(self) -> HttpApi:
         """The edge-neutral HTTP behaviour over these components."""
@@ -38,7 +45,23 @@ class Components:
         return HttpApi(self.links, self.analytics, self.sender, self.keys,
                        code_length=s.code_length, base_url=s.base_url,
                        max_body_bytes=s.max_body_bytes, open_api=s.open, queue=self.queue,
-                       dead_letters=self.dead_letters, backend=s.backend)
+                       dead_letters=self.dead_letters, backend=s.backend,
+                       policy=self.policy(), create_limit=self.create_limit())
+
+    def create_limit(self) -> RateLimiter | None:
+        rate = parse_rate(self.settings.create_rate_limit)
+        if rate is None or self.rate_store is None:
+            return None
+        return RateLimiter(self.rate_store, rate, "create")
+
+    def policy(self) -> DestinationPolicy:
+        """Where links may point: settings, the blocklist, the public-suffix list."""
+        from linkpulse.backends.publicsuffix import registrable_domain
+
+        s = self.settings
+        return DestinationPolicy(self.blocklist, registrable_domain,
+                                 allow_private=s.allow_private_targets,
+                                 own_urls=[s.base_url] if s.base_url else [])
 
     def start(self) -> None:
         """Start what serving needs: the click sender's flusher, a warm link cache."""
@@ -70,9 +93,11 @@ def build(settings: Settings, *, buffered: bool = True) -> Components:
 def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
     from linkpulse.backends.buffered import BufferedSender
     from linkpulse.backends.sqlite.analytics import SqliteAnalyticsStore
+    from linkpulse.backends.sqlite.blocklist import SqliteBlocklist
     from linkpulse.backends.sqlite.keys import SqliteKeyStore
     from linkpulse.backends.sqlite.links import SqliteLinkStore
     from linkpulse.backends.sqlite.queue import SqliteQueue
+    from linkpulse.backends.sqlite.ratelimit import SqliteRateStore
 
     settings.db.parent.mkdir(parents=True, exist_ok=True)
     sync = settings.sqlite_synchronous
@@ -87,7 +112,10 @@ def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
         dlq_retention_seconds=settings.dlq_retention_seconds,
         synchronous=sync,
     )
-    closers: list[Any] = [store.close, analytics.close, keys.close, queue.close]
+    blocklist = SqliteBlocklist(settings.db, sync)
+    rates = SqliteRateStore(settings.db, sync)
+    closers: list[Any] = [store.close, analytics.close, keys.close, queue.close, blocklist.close,
+                          rates.close]
     sender: ClickSender = queue
     if buffered and settings.click_flush_ms > 0:
         buf = BufferedSender(queue, settings.click_flush_ms / 1000,
@@ -96,4 +124,5 @@ def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
         closers.append(buf.close)
     links: ManagedLinkStore = (CachedLinkStore(store, settings.cache_size)
                                if settings.cache_size else store)
-    return Components(settings, links, analytics, queue, queue, sender, keys, closers)
+    return Components(settings, links, analytics, queue, queue, sender, keys, closers,
+                      blocklist, rates)

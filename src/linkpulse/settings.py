@@ -47,6 +47,11 @@ class Settings:
     """aws backend: seconds a cached link is served before it is read again, the bound
     on how long a warm Lambda container serves a link after it was edited or deleted.
     (SQLite workers follow a change log instead: every edit is served within 0.5 s.)"""
+    allow_private_targets: bool = False
+    """Allow links to loopback, private, link-local and internal names (intranet use)."""
+    create_rate_limit: str = "60/minute"
+    """Link creations per client IP, shared by every worker (``N/second|minute|hour``;
+    ``off`` disables). Embedded backend only: on AWS, API Gateway throttles."""
 
     # --- embedded (SQLite) backend
     db: Path = Path("linkpulse.db")
@@ -93,6 +98,8 @@ class Settings:
                "must be OFF, NORMAL or FULL")
         _check(0 <= self.click_flush_ms <= 10_000, "click_flush_ms", "must be 0-10000")
         _check(self.click_buffer_max >= 1, "click_buffer_max", "must be >= 1")
+        _check(_is_rate(self.create_rate_limit), "create_rate_limit",
+               "must be N/second, N/minute, N/hour or off")
         _check(0 < self.visibility_timeout <= 43_200, "visibility_timeout", "0-43200 s")
         _check(1 <= self.max_receive_count <= 1000, "max_receive_count", "must be 1-1000")
         _check(60 <= self.queue_retention_seconds <= 1_209_600, "queue_retention_seconds",
@@ -144,6 +151,17 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+def _is_rate(text: str) -> bool:
+    from linkpulse.core.errors import InvalidInput
+    from linkpulse.core.ratelimit import parse_rate
+
+    try:
+        parse_rate(text)
+    except InvalidInput:
+        return False
+    return True
 
 
 def _check(ok: bool, name: str, why: str) -> None:

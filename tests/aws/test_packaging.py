@@ -53,7 +53,8 @@ def test_artifact_holds_the_handlers_and_runtime_deps_and_nothing_of_the_web_edg
     for handler in HANDLERS:
         assert f"linkpulse/aws_lambda/{handler}.py" in names
     tops = {n.split("/")[0] for n in names}
-    assert {"aws_lambda_powertools", "ua_parser", "ua_parser_rs", "linkpulse"} <= tops
+    assert {"aws_lambda_powertools", "ua_parser", "ua_parser_rs", "publicsuffixlist",
+            "linkpulse"} <= tops
     assert any(n.startswith("ua_parser_rs/") and n.endswith(".so") for n in names)
     assert not tops & {"fastapi", "starlette", "uvicorn", "typer", "boto3", "botocore"}
     assert not any(n.startswith(("linkpulse/web/", "linkpulse/cli.py")) for n in names)

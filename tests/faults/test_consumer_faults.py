@@ -6,8 +6,10 @@ import json
 import subprocess
 import sys
 
+from linkpulse.core.clicks import encode_event, make_event
 from tests.faults.conftest import Embedded
 from tests.support import linkpulse_env, wait_for
+from tests.unrecordable import unrecordable
 
 
 def test_consumer_killed_mid_batch_and_restarted_counts_exactly_n(embedded: Embedded) -> None:
@@ -80,3 +82,22 @@ def test_two_consumers_at_once_count_exactly_n(embedded: Embedded) -> None:
     batches = [int(w.log().rsplit("stopped: ", 1)[1].split()[0]) for w in workers]
     assert all(b > 0 for b in batches), f"both consumers should have worked: {batches}"
     assert embedded.total("twice01") == n
+
+
+def test_an_unrecordable_message_is_dead_lettered_alone(embedded: Embedded) -> None:
+    """GIVEN one message that decodes but cannot be recorded, sent among 300 good ones,
+    WHEN the consumer takes them in batches, THEN every good click is counted and only
+    the bad message reaches the dead-letter queue."""
+    embedded.enqueue_clicks("mixed01", 150)
+    embedded.queue.send(unrecordable("mixed01"))
+    embedded.queue.send_batch([encode_event(make_event("mixed01", "Mozilla/5.0", "", ""))
+                               for _ in range(150)])
+    worker = embedded.worker(visibility_timeout=1)
+    wait_for(lambda: embedded.total("mixed01") == 300, timeout=30, message="300 good clicks")
+    [dead] = wait_for(embedded.queue.dlq_list, timeout=30, message="the bad one dead-lettered")
+    assert dead.body == unrecordable("mixed01")
+    wait_for(lambda: embedded.queue.approximate_depth() == (0, 0), timeout=30,
+             message="queue drained")
+    assert worker.stop() == 0
+    assert embedded.total("mixed01") == 300
+    assert embedded.queue.dlq_depth() == 1

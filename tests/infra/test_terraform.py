@@ -25,7 +25,8 @@ CLICKS = "${module.dynamodb.clicks_table_arn}"
 TOP_INDEX = "${module.dynamodb.clicks_table_arn}/index/top"
 QUEUE = "${module.sqs.queue_arn}"
 EXPECTED_GRANTS = {
-    # GetItem/UpdateItem on links: the caller's API key is checked and its use noted.
+    # GetItem on links: the caller's API key and the domain blocklist; UpdateItem: the
+    # key's last use.
     "shortener": {("dynamodb:PutItem", LINKS), ("dynamodb:GetItem", LINKS),
                   ("dynamodb:UpdateItem", LINKS)},
     "redirect": {("dynamodb:GetItem", LINKS), ("sqs:SendMessage", QUEUE)},

@@ -11,7 +11,10 @@ that condition, never on a fixed delay.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +49,13 @@ class Target(Protocol):
     def request(self, method: str, path: str, *, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> Reply: ...
 
+    def raw_request(self, method: str, path: str, headers: list[tuple[str, str]],
+                    body: bytes) -> Reply:
+        """A request sent as given, however malformed (no client-side checks)."""
+
+    def links_count(self) -> int:
+        """How many links the store holds (to prove a refused request stored nothing)."""
+
     def close(self) -> None: ...
 
 
@@ -61,11 +71,12 @@ class HttpTarget:
     """Any linkpulse reachable over real HTTP."""
 
     def __init__(self, name: str, base_url: str, closer: Callable[[], object],
-                 components: Any) -> None:
+                 links_count: Callable[[], int], components: Any) -> None:
         self.name = name
         self.base_url = base_url
         self._client = httpx.Client(base_url=base_url, follow_redirects=False, timeout=10)
         self._closer = closer
+        self.links_count = links_count
         self._components = components
         """The same stores the server uses, built in this process (for keys)."""
 
@@ -78,10 +89,63 @@ class HttpTarget:
         r = self._client.request(method, path, content=body, headers=headers)
         return Reply(r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.content)
 
+    def raw_request(self, method: str, path: str, headers: list[tuple[str, str]],
+                    body: bytes) -> Reply:
+        url = httpx.URL(self.base_url)
+        return raw_http(str(url.host), int(url.port or 80), method, path, headers, body)
+
     def close(self) -> None:
         self._client.close()
         self._closer()
         self._components.close()
+
+
+def raw_http(host: str, port: int, method: str, path: str, headers: list[tuple[str, str]],
+             body: bytes) -> Reply:
+    """One HTTP/1.1 exchange over a socket, bytes as given (latin-1 where a string
+    cannot say them); the connection is closed after the answer. A server that closes
+    the connection without answering gives status 0."""
+    if body and not any(k.lower() == "content-length" for k, _ in headers):
+        headers = [*headers, ("Content-Length", str(len(body)))]
+    if not any(k.lower() == "host" for k, _ in headers):
+        headers = [("Host", f"{host}:{port}"), *headers]
+    lines = [f"{method} {path} HTTP/1.1", *(f"{k}: {v}" for k, v in headers),
+             "Connection: close", "", ""]
+    data = "\r\n".join(lines).encode("utf-8", "surrogateescape") + body
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(data)
+        chunks = []
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65_536):
+                chunks.append(chunk)
+    answer = b"".join(chunks)
+    if not answer:
+        return Reply(0, {}, b"")
+    head, _, content = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    parsed = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        parsed[name.strip().lower()] = value.strip()
+    return Reply(int(status_line.split()[1]), parsed, content)
+
+
+def _sqlite_links(db: Path) -> Callable[[], int]:
+    def count() -> int:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            return int(conn.execute("SELECT count(*) FROM links").fetchone()[0])
+
+    return count
+
+
+def _dynamodb_links(dynamodb: Any, table: str) -> Callable[[], int]:
+    def count() -> int:
+        pages = dynamodb.get_paginator("scan").paginate(
+            TableName=table, Select="COUNT", FilterExpression="attribute_exists(#url)",
+            ExpressionAttributeNames={"#url": "url"})  # not the blocklist, not API keys
+        return sum(int(page["Count"]) for page in pages)
+
+    return count
 
 
 def _asgi_sqlite(request: pytest.FixtureRequest, tmp: Path) -> Target:
@@ -90,7 +154,8 @@ def _asgi_sqlite(request: pytest.FixtureRequest, tmp: Path) -> Target:
 
     server = LiveServer(tmp / "scenarios.db", visibility_timeout=2, open="true")
     components = bootstrap.build(Settings(db=tmp / "scenarios.db"), buffered=False)
-    return HttpTarget("asgi-sqlite", server.base_url, server.stop, components)
+    return HttpTarget("asgi-sqlite", server.base_url, server.stop,
+                      _sqlite_links(tmp / "scenarios.db"), components)
 
 
 def _asgi_aws(request: pytest.FixtureRequest, tmp: Path) -> Target:
@@ -100,13 +165,14 @@ def _asgi_aws(request: pytest.FixtureRequest, tmp: Path) -> Target:
 
     moto = request.getfixturevalue("moto_server")
     server = AwsLiveServer(moto, tmp, visibility_timeout=2, open="true")
+    dynamodb = request.getfixturevalue("aws_clients")[0]
     return HttpTarget("asgi-aws", server.base_url, server.stop,
-                      aws.build(server.settings, dynamodb=moto.client("dynamodb"),
-                                sqs=moto.client("sqs")))
+                      _dynamodb_links(dynamodb, server.names["links_table"]),
+                      aws.build(server.settings, dynamodb=dynamodb, sqs=moto.client("sqs")))
 
 
 class LambdaTarget:
-    """The four Lambda handlers behind an emulated API Gateway (routes from main.tf),
+    """The Lambda handlers behind an emulated API Gateway (routes from main.tf),
     with a local event source mapping feeding the analytics handler."""
 
     def __init__(self, components: Any) -> None:
@@ -123,6 +189,11 @@ class LambdaTarget:
         # events of at most 10 records, like the event source mapping in main.tf
         self.consumer = Consumer(components.queue, batch_handler(components),
                                  wait_seconds=1, max_messages=10).start()
+        settings = components.settings
+        from tests.aws_support import MotoServer
+
+        self.links_count = _dynamodb_links(
+            MotoServer.client_for(settings.endpoint_url, "dynamodb"), settings.links_table)
 
     def key(self, name: str, *, admin: bool = False,
             scopes: list[str] | None = None) -> str:
@@ -134,6 +205,15 @@ class LambdaTarget:
 
         runtime.use(self.components)
         return Reply(*self.edge.request(method, path, body=body, headers=headers))
+
+    def raw_request(self, method: str, path: str, headers: list[tuple[str, str]],
+                    body: bytes) -> Reply:
+        """What API Gateway would hand the handlers: repeated headers joined by commas."""
+        joined: dict[str, str] = {}
+        for name, value in headers:
+            key = name.lower()
+            joined[key] = f"{joined[key]},{value}" if key in joined else value
+        return self.request(method, path, body=body or None, headers=joined)
 
     def close(self) -> None:
         from linkpulse.aws_lambda import runtime

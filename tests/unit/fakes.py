@@ -35,13 +35,21 @@ class FakeSender:
 
 
 class FakeAnalytics:
-    def __init__(self, fail: bool = False) -> None:
+    """``fail``: every write raises; ``refuse``: a write holding a click with one of
+    these user agents raises, as a store does with a click it cannot record."""
+
+    def __init__(self, fail: bool = False, refuse: frozenset[str] = frozenset()) -> None:
         self.seen: dict[str, Click] = {}
         self.fail = fail
+        self.refuse = refuse
+        self.calls = 0
 
     def record(self, clicks: Sequence[Click]) -> int:
+        self.calls += 1
         if self.fail:
             raise RuntimeError("store down")
+        if any(c.event.user_agent in self.refuse for c in clicks):
+            raise ValueError("unrecordable click")
         new = 0
         for c in clicks:
             if c.event.click_id not in self.seen:
@@ -83,3 +91,29 @@ class FakeKeyStore:
 
     def touch_key(self, key_id: str, now: int) -> None:
         self.touched.append((key_id, now))
+
+
+class FakeBlocklist:
+    def __init__(self, *domains: str) -> None:
+        self.blocked = set(domains)
+        self.stamp = 0
+        self.reads = 0
+
+    def version(self) -> object:
+        self.reads += 1
+        return self.stamp
+
+    def domains(self) -> frozenset[str]:
+        return frozenset(self.blocked)
+
+    def add(self, domain: str) -> bool:
+        new = domain not in self.blocked
+        self.blocked.add(domain)
+        self.stamp += new
+        return new
+
+    def remove(self, domain: str) -> bool:
+        old = domain in self.blocked
+        self.blocked.discard(domain)
+        self.stamp += old
+        return old

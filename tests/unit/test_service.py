@@ -126,6 +126,36 @@ def test_process_batch_fails_everything_when_the_store_fails() -> None:
     assert result.failed == tuple(batch)
 
 
+@pytest.mark.parametrize("size", [2, 10, 1000, 10_000])
+def test_an_unrecordable_message_fails_alone_and_the_rest_is_counted(size: int) -> None:
+    """GIVEN one click the store refuses among good ones WHEN the batch is processed
+    THEN every good click is counted and only the bad message comes back."""
+    batch = [_message(encode_event(make_event("c", "UA", "", "")), i) for i in range(size)]
+    bad = _message(encode_event(make_event("c", "refused", "", "")), 10**6)
+    batch.insert(size // 3, bad)
+    analytics = FakeAnalytics(refuse=frozenset({"refused"}))
+    result = service.process_batch(analytics, batch)
+    assert result.failed == (bad,)
+    assert len(result.succeeded) == size
+    assert result.recorded == size
+    assert analytics.calls <= 2 * (size.bit_length() + 1) + 1  # bisection, not n writes
+
+
+def test_a_storage_outage_costs_a_bounded_number_of_writes() -> None:
+    batch = [_message(encode_event(make_event("c", "UA", "", "")), i) for i in range(10_000)]
+    analytics = FakeAnalytics(fail=True)
+    result = service.process_batch(analytics, batch)
+    assert result.succeeded == ()
+    assert sorted(result.failed) == sorted(batch)
+    assert analytics.calls <= service.MAX_SPLIT_ATTEMPTS + 1
+
+
+@pytest.mark.parametrize("expiry", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_expiry_is_refused(expiry: float) -> None:
+    with pytest.raises(InvalidInput):
+        service.shorten(FakeLinkStore(), "https://example.com/", expires_at=expiry, now=NOW)
+
+
 def test_redelivered_batch_records_nothing_new() -> None:
     batch = [_message(encode_event(make_event("c", "UA", "", "")), i) for i in range(3)]
     analytics = FakeAnalytics()

@@ -1,9 +1,11 @@
 """The SQS consumer: a batch of click messages -> exact counts, partial batch failure.
 
 The whole batch is decoded and recorded in one transactional step
-(:func:`service.process_batch`); Powertools' ``BatchProcessor`` then reports each
-record's outcome, so ``batchItemFailures`` lists exactly the messages that must come
-back: a poison message alone, or the whole batch if the write failed.
+(:func:`service.process_batch`, which splits a batch whose write fails until only the
+messages that cannot be recorded are left); Powertools' ``BatchProcessor`` then reports
+each record's outcome, so ``batchItemFailures`` lists exactly the messages that must
+come back. A malformed record (no body, say) fails alone; one without a usable
+``messageId`` cannot be reported and is only logged.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from linkpulse.aws_lambda import runtime
+from linkpulse.aws_lambda import events, runtime
 from linkpulse.core import service
 from linkpulse.core.models import Message
 
@@ -30,20 +32,32 @@ class NotRecorded(Exception):
     """This record failed in the batch write (or could not be decoded)."""
 
 
-def _message(record: dict[str, Any]) -> Message:
-    attributes = record.get("attributes", {})
-    return Message(record["messageId"], record["body"], record["receiptHandle"],
-                   int(attributes.get("ApproximateReceiveCount", 1)),
-                   int(attributes.get("SentTimestamp", 0)) / 1000)
+def _messages(records: list[Any]) -> tuple[list[Message], set[str]]:
+    """The records as messages, and the ids of the records that are malformed."""
+    messages: list[Message] = []
+    malformed: set[str] = set()
+    for record in records:
+        try:
+            messages.append(events.sqs_message(record))
+        except ValueError as exc:
+            runtime.logger.warning("malformed SQS record", extra={"error": str(exc)})
+            if isinstance(record, dict) and isinstance(record.get("messageId"), str):
+                malformed.add(record["messageId"])
+    return messages, malformed
 
 
 @runtime.entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    messages = [_message(r) for r in event["Records"]]
+    raw = event.get("Records") if isinstance(event, dict) else None
+    records = [r for r in raw if _reportable(r)] if isinstance(raw, list) else []
+    messages, malformed = _messages(records)
     global last_recorded
+    if not records:  # nothing to report on (Powertools refuses an empty batch)
+        last_recorded = 0
+        return {"batchItemFailures": []}
     result = service.process_batch(runtime.components().analytics, messages)
     last_recorded = result.recorded
-    failed = {m.message_id for m in result.failed}
+    failed = {m.message_id for m in result.failed} | malformed
     runtime.logger.info("batch processed", extra={
         "received": len(messages), "recorded": result.recorded, "failed": len(failed)})
 
@@ -51,5 +65,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if record.message_id in failed:
             raise NotRecorded(record.message_id)
 
-    return dict(process_partial_response(event=event, record_handler=outcome,
+    return dict(process_partial_response(event={"Records": records}, record_handler=outcome,
                                          processor=processor, context=context))
+
+
+def _reportable(record: object) -> bool:
+    """A record ``batchItemFailures`` can name; SQS never sends one without an id."""
+    if isinstance(record, dict) and isinstance(record.get("messageId"), str):
+        return True
+    runtime.logger.warning("SQS record without a messageId ignored")
+    return False

@@ -9,7 +9,6 @@ the two edges together).
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Callable
 from typing import Any
@@ -18,8 +17,9 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from linkpulse import api as http_api
 from linkpulse import routes as table
-from linkpulse.aws_lambda import runtime
+from linkpulse.aws_lambda import events, runtime
 from linkpulse.core.codes import could_exist, is_reserved
+from linkpulse.core.errors import InvalidInput
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -75,9 +75,7 @@ def reply(response: http_api.Response) -> Response[str]:
 
 
 def body(app: APIGatewayHttpResolver) -> bytes:
-    event = app.current_event
-    raw = event.get("body") or ""
-    return base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
+    return events.body_bytes(app.current_event.raw_event)
 
 
 def base_url(app: APIGatewayHttpResolver) -> str:
@@ -88,26 +86,39 @@ def base_url(app: APIGatewayHttpResolver) -> str:
     host = headers.get("host") or event.request_context.domain_name
     stage = event.request_context.stage
     prefix = f"/{stage}" if stage and stage != "$default" else ""
-    return f"{headers.get('x-forwarded-proto', 'https')}://{host}{prefix}"
+    scheme = "http" if headers.get("x-forwarded-proto") == "http" else "https"
+    return f"{scheme}://{host}{prefix}"
 
 
 def handler(app: APIGatewayHttpResolver) -> Handler:
     """The Lambda entry point for ``app``: CORS around the routes, like the ASGI app."""
     @runtime.entry
-    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-        method = event["requestContext"]["http"]["method"]
+    def handle(raw_event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            event = events.http_event(raw_event)
+        except InvalidInput as exc:
+            return _proxy(http_api.response_for(exc))
+        headers: dict[str, str] = event["headers"]
+        method: str = event["requestContext"]["http"]["method"]
         origin = headers.get("origin")
         if method == "OPTIONS" and origin and "access-control-request-method" in headers:
             return _preflight(origin, headers)
-        result: dict[str, Any] = app.resolve(event, context)
-        if not _fast_path(method, event.get("rawPath", "")):
+        try:
+            result: dict[str, Any] = app.resolve(event, context)
+        except Exception as exc:  # a malformed request the route could not read
+            result = _proxy(http_api.response_for(exc))
+        if not _fast_path(method, event["rawPath"]):
             _simple_cors(result.setdefault("headers", {}), origin)
         elif origin is not None:
             _redirect_cors(result.setdefault("headers", {}), origin)
         return result
 
     return handle
+
+
+def _proxy(response: http_api.Response) -> dict[str, Any]:
+    return {"statusCode": response.status, "headers": dict(response.headers),
+            "body": response.body.decode(), "isBase64Encoded": False}
 
 
 def _fast_path(method: str, path: str) -> bool:

@@ -54,7 +54,8 @@ def describe(event: Any) -> dict[str, Any]:
     """Log keys saying what invoked us. HTTP API payload 2.0 carries the method at
     ``requestContext.http.method`` (there is no ``httpMethod``: that is payload 1.0)."""
     if isinstance(event, dict):
-        http = (event.get("requestContext") or {}).get("http")
+        context = event.get("requestContext")
+        http = context.get("http") if isinstance(context, dict) else None
         if isinstance(http, dict):
             return {"invocation": "http", "http_method": http.get("method"),
                     "http_path": http.get("path"), "route": event.get("routeKey")}

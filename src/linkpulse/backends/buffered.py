@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 
 from linkpulse.core.ports import ClickQueue
@@ -74,10 +75,14 @@ class BufferedSender:
         return written
 
     def _run(self) -> None:
+        # A fixed cadence: the next flush starts ``interval`` after the last one started,
+        # not after it ended, so the time a flush takes does not widen the loss window.
         backoff = self._interval
+        next_flush = time.monotonic() + backoff
         while not self._stop.is_set():
-            self._wake.wait(backoff)
+            self._wake.wait(max(0.0, next_flush - time.monotonic()))
             self._wake.clear()
+            started = time.monotonic()
             try:
                 self.flush()
                 backoff = self._interval
@@ -85,6 +90,7 @@ class BufferedSender:
                 backoff = min(backoff * 2, 5.0)
                 log.exception("flushing clicks failed; %d buffered, retrying in %.2fs",
                               len(self._buffer), backoff)
+            next_flush = started + backoff
             if self.dropped:
                 log.error("click buffer full: dropped %d clicks", self.dropped)
                 self.dropped = 0

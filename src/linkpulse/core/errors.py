@@ -19,6 +19,10 @@ class PayloadTooLarge(InvalidInput):
     """The request body is over the configured cap."""
 
 
+class BlockedDestination(InvalidInput):
+    """A new link would point to a domain on the operator's blocklist."""
+
+
 class AliasTaken(LinkpulseError):
     """A custom alias is already in use."""
 
@@ -57,6 +61,16 @@ class KeyNameTaken(LinkpulseError):
 
 class KeyNotFound(LinkpulseError):
     """No live API key has this name."""
+class LinkBlocked(LinkpulseError):
+    """The link points to a domain the operator has blocked since it was created."""
+
+
+class RateLimited(LinkpulseError):
+    """The caller is over its rate limit; ``retry_after`` seconds until it is not."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"rate limit exceeded; retry in {retry_after} s")
+        self.retry_after = retry_after
 
 
 class BackendUnavailable(LinkpulseError):

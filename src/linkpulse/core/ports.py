@@ -7,9 +7,12 @@ Every backend (SQLite, AWS) implements these, and one contract suite
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from linkpulse.core.models import Analytics, ApiKey, Click, Link, LinkQuery, Message
+
+if TYPE_CHECKING:
+    from linkpulse.core.ratelimit import Rate
 
 MAX_EVENT_BATCH = 10_000
 """The largest batch a consumer takes at once: an SQS event source mapping's maximum."""
@@ -124,3 +127,23 @@ class AnalyticsStore(Protocol):
     def totals(self, codes: Sequence[str]) -> dict[str, tuple[int, int]]:
         """``{code: (total clicks, bot clicks)}`` of the codes that have clicks, read
         from the counters: the click summary of a page of links."""
+
+class Blocklist(Protocol):
+    """The operator's blocked domains, with a version stamp that changes on every edit
+    (cheap to read: the redirect path polls it about once a second)."""
+
+    def version(self) -> object: ...
+
+    def domains(self) -> frozenset[str]: ...
+
+    def add(self, domain: str) -> bool:
+        """Block ``domain`` (normalised); False if it was already blocked."""
+
+    def remove(self, domain: str) -> bool:
+        """Unblock ``domain``; False if it was not blocked."""
+
+
+class RateStore(Protocol):
+    def acquire(self, key: str, rate: Rate, now: float) -> float:
+        """Atomically apply one request of ``key`` (GCRA, ``core.ratelimit.gcra``), shared
+        by every process using the store; 0 if allowed, else seconds to wait."""

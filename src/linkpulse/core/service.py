@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -16,12 +17,13 @@ from linkpulse.core.errors import (
     CodeSpaceExhausted,
     CodeTaken,
     InvalidInput,
+    LinkBlocked,
     LinkExpired,
     LinkGone,
     LinkNotFound,
-    PoisonMessage,
 )
 from linkpulse.core.models import BatchResult, Click, ClickEvent, Link, Message, Stats
+from linkpulse.core.policy import DestinationPolicy
 from linkpulse.core.ports import AnalyticsStore, ClickSender, LinkStore
 from linkpulse.core.urls import validate_url
 from linkpulse.core.useragent import classify
@@ -45,16 +47,21 @@ def shorten(
     title: str | None = None,
     tags: tuple[str, ...] = (),
     forward_query: bool = False,
+    policy: DestinationPolicy | None = None,
+    own_url: str = "",
 ) -> Link:
     """Validate and store a new link. Collision-safe: conditional insert, bounded retry.
 
     A random code that collides is retried; after ``ATTEMPTS_PER_LENGTH`` collisions in
     a row the code grows by one character, so a crowded code space slows creation down
-    a little instead of failing it.
+    a little instead of failing it. ``policy`` decides where links may point (``own_url``:
+    the base URL the request called, which no link may point back to).
     """
     created = int(time.time() if now is None else now)
     original, location = validate_url(url)
     expiry = validate_expiry(expires_at, created)
+    if policy is not None:
+        policy.check(location, own_url)
 
     def make(code: str) -> Link:
         return Link(code, original, location, created, expiry, owner=owner, title=title,
@@ -83,7 +90,8 @@ def shorten(
 def validate_expiry(expires_at: object, now: int) -> int | None:
     if expires_at is None:
         return None
-    if isinstance(expires_at, bool) or not isinstance(expires_at, int | float):
+    if (isinstance(expires_at, bool) or not isinstance(expires_at, int | float)
+            or (isinstance(expires_at, float) and not math.isfinite(expires_at))):
         raise InvalidInput("'expires_at' must be a number (epoch seconds)")
     if expires_at <= now:
         raise InvalidInput("'expires_at' must be in the future")
@@ -92,8 +100,10 @@ def validate_expiry(expires_at: object, now: int) -> int | None:
     return int(expires_at)
 
 
-def resolve(store: LinkStore, code: str, now: float | None = None) -> Link:
-    """The link a code redirects to. Codes that cannot exist never reach the store."""
+def resolve(store: LinkStore, code: str, now: float | None = None,
+            policy: DestinationPolicy | None = None) -> Link:
+    """The link a code redirects to. Codes that cannot exist never reach the store; a
+    link to a domain blocked since its creation raises :class:`LinkBlocked`."""
     if not codes.could_exist(code):
         raise LinkNotFound(code)
     link = store.get(code)
@@ -101,8 +111,11 @@ def resolve(store: LinkStore, code: str, now: float | None = None) -> Link:
         raise LinkNotFound(code)
     if link.gone:
         raise LinkGone(code)
-    if link.is_expired(time.time() if now is None else now):
+    when = time.time() if now is None else now
+    if link.is_expired(when):
         raise LinkExpired(code)
+    if policy is not None and policy.blocked(link, when):
+        raise LinkBlocked(code)
     return link
 
 
@@ -154,30 +167,65 @@ def process_batch(analytics: AnalyticsStore, messages: Sequence[Message]) -> Bat
     """Count a received batch exactly once; report which messages failed.
 
     Undecodable messages fail alone (they will reach the dead-letter queue); the rest
-    are recorded in one atomic, idempotent step. If that step raises, every message of
-    it fails and is redelivered, which is safe because recording is keyed by click id.
+    are recorded in one atomic, idempotent step. If that step raises, the batch is split
+    in halves and each half recorded on its own, down to single messages, so only the
+    messages that cannot be recorded come back (redelivery is safe: recording is keyed
+    by click id).
     """
-    good: list[Message] = []
+    good: list[tuple[Message, Click]] = []
     failed: list[Message] = []
-    clicks: list[Click] = []
     for message in messages:
         try:
-            clicks.append(enrich(decode_event(message.body)))
-        except PoisonMessage as exc:
-            log.warning("poison message %s (receive %d): %s",
+            good.append((message, enrich(decode_event(message.body))))
+        except Exception as exc:  # PoisonMessage, or a field the classifier chokes on
+            log.warning("poison message %s (receive %d): %r",
                         message.message_id, message.receive_count, exc)
             failed.append(message)
-        else:
-            good.append(message)
+    recorded, unrecorded = _record_bisecting(analytics, good) if good else (0, [])
+    if unrecorded:
+        lost = {m.message_id for m in unrecorded}
+        failed += unrecorded
+        succeeded = tuple(m for m, _ in good if m.message_id not in lost)
+    else:
+        succeeded = tuple(m for m, _ in good)
+    return BatchResult(succeeded, tuple(failed), recorded)
+
+
+MAX_SPLIT_ATTEMPTS = 64
+"""Record attempts allowed after a batch failed: enough to isolate a few unrecordable
+messages among 10,000 (about 2 log2(n) each); a storage outage, which fails every half,
+sends the untried rest back whole instead of costing 2n failing writes."""
+
+
+def _record_bisecting(analytics: AnalyticsStore, items: list[tuple[Message, Click]]
+                      ) -> tuple[int, list[Message]]:
+    """Record ``items``; on failure bisect. Returns (clicks newly counted, messages that
+    were not recorded)."""
     recorded = 0
-    if clicks:
+    failed: list[Message] = []
+    pending = [items]
+    attempts = 0
+    while pending:
+        part = pending.pop()
+        if attempts > MAX_SPLIT_ATTEMPTS:
+            failed += [m for m, _ in part]
+            continue
+        attempts += 1
         try:
-            recorded = analytics.record(clicks)
-        except Exception:
-            log.exception("recording a batch of %d clicks failed; it will be retried",
-                          len(clicks))
-            return BatchResult((), tuple(messages), 0)
-    return BatchResult(tuple(good), tuple(failed), recorded)
+            recorded += analytics.record([c for _, c in part])
+        except Exception as exc:
+            if len(part) == 1:
+                message = part[0][0]
+                log.warning("message %s could not be recorded (receive %d): %r",
+                            message.message_id, message.receive_count, exc)
+                failed.append(message)
+            else:
+                if attempts == 1:
+                    log.warning("recording a batch of %d clicks failed (%r); recording "
+                                "it in halves", len(part), exc)
+                half = len(part) // 2
+                pending += [part[half:], part[:half]]
+    return recorded, failed
 
 
 def stats(store: LinkStore, analytics: AnalyticsStore, code: str,

@@ -14,7 +14,7 @@ from linkpulse.routes import Request, route
        errors=(400, 401, 403, 409, 413, 503))
 def shorten(api: HttpApi, request: Request, who: Principal) -> Response:
     """Create a short link (random 7-character code, or your own `alias`)."""
-    return api.shorten(request.body, request.base_url, who)
+    return api.shorten(request.body, request.base_url, who, request.client_ip)
 
 
 @route("GET", "/stats/{code}", scope="stats:read", open=True, function="stats",

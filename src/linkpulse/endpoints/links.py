@@ -39,7 +39,7 @@ def link_payload(api: HttpApi, link: Link, base_url: str,
        request="LinkCreate", response="LinkOut", errors=(400, 401, 403, 409, 413, 503))
 def create_link(api: HttpApi, request: Request, who: Principal) -> Response:
     """Create a link: the body of `POST /shorten` plus `title`, `tags`, `forward_query`."""
-    link = api.create(api.body(request), who, CREATE_FIELDS)
+    link = api.create(request.body, who, CREATE_FIELDS, request.base_url, request.client_ip)
     return json_response(201, link_payload(api, link, request.base_url))
 
 

@@ -3,6 +3,8 @@ fast path in front of it, JSON errors everywhere."""
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -11,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response as StarletteResponse
 
 import linkpulse
@@ -30,15 +33,28 @@ from linkpulse.routes import Route, routes
 from linkpulse.settings import Settings
 from linkpulse.web import dashboard, schemas
 from linkpulse.web.fastpath import RedirectFastPath
-from linkpulse.web.types import ASGIApp
+from linkpulse.web.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("linkpulse.web")
 
 
 def _send(response: Response) -> StarletteResponse:
     return StarletteResponse(response.body, response.status, headers=response.headers)
 
 
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
 def _base_url(request: Request) -> str:
-    return f"{request.url.scheme}://{request.url.netloc}"
+    """``scheme://host`` the client called, from the scope (``request.url`` would parse
+    the query string, which need not be UTF-8). A Host header that is not a host name is
+    not reflected: the server's own address stands in for it."""
+    scope = request.scope
+    host = request.headers.get("host", "")
+    if not _HOST.fullmatch(host):
+        server = scope.get("server") or ("localhost", None)
+        host = server[0] if server[1] is None else f"{server[0]}:{server[1]}"
+    return f"{scope.get('scheme', 'http')}://{host}"
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -69,6 +85,9 @@ def _endpoint(api: HttpApi, route: Route, max_body: int
                 body = await _read_body(request, max_body)
             except PayloadTooLarge as exc:
                 return _send(response_for(exc))
+            except ClientDisconnect:  # nobody to answer; not worth more than a debug line
+                log.debug("client disconnected before sending its whole body")
+                return _send(error_response(400, "incomplete request body"))
         client = request.client
         req = ApiRequest(
             method=request.method,
@@ -78,7 +97,7 @@ def _endpoint(api: HttpApi, route: Route, max_body: int
             body=body,
             client_ip=client.host if client else None,
             base_url=_base_url(request),
-            query_string=request.url.query,
+            query_string=request.scope.get("query_string", b"").decode("latin-1"),
         )
         return _send(await run_in_threadpool(api.handle, route, req))
 
@@ -105,6 +124,7 @@ def create_api_app(components: Components, *, own_lifecycle: bool = True) -> Fas
         version=linkpulse.__version__,
         summary="URL shortener with exact click analytics",
         docs_url=None, redoc_url=None, lifespan=lifespan,
+        redirect_slashes=False,  # no 307 built from a client's Host header
     )
     app.state.api = api
     app.state.components = components
@@ -127,6 +147,7 @@ def create_api_app(components: Components, *, own_lifecycle: bool = True) -> Fas
                           methods=[route.method], **schemas.openapi(route))
     schemas.install_security(app)
 
+    app.add_middleware(NoSniff)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.origins,
@@ -135,6 +156,29 @@ def create_api_app(components: Components, *, own_lifecycle: bool = True) -> Fas
         max_age=600,
     )
     return app
+
+
+class NoSniff:
+    """``X-Content-Type-Options: nosniff`` on every answer of the framework app, so a
+    browser never reads a JSON answer or a dashboard file as something else."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_nosniff(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(k == b"x-content-type-options" for k, _ in headers):
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_nosniff)
 
 
 def create_app(settings: Settings | None = None, components: Components | None = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from linkpulse.backends.aws.analytics import DynamoAnalyticsStore
+from linkpulse.backends.aws.blocklist import DynamoBlocklist
 from linkpulse.backends.aws.clients import LazyClient, make_client
 from linkpulse.backends.aws.keys import DynamoKeyStore
 from linkpulse.backends.aws.links import DynamoLinkStore
@@ -19,7 +20,8 @@ from linkpulse.core.cache import CachedLinkStore
 from linkpulse.core.ports import ClickSender, ManagedLinkStore
 from linkpulse.settings import Settings
 
-__all__ = ["DynamoAnalyticsStore", "DynamoKeyStore", "DynamoLinkStore", "SqsQueue", "build"]
+__all__ = ["DynamoAnalyticsStore", "DynamoBlocklist", "DynamoKeyStore", "DynamoLinkStore",
+           "SqsQueue", "build"]
 
 
 def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
@@ -55,4 +57,7 @@ def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
     links: ManagedLinkStore = (CachedLinkStore(store, settings.cache_size,
                                                ttl=settings.cache_ttl)
                                if settings.cache_size else store)
-    return Components(settings, links, analytics, queue, queue, sender, keys, closers)
+    blocklist = DynamoBlocklist(settings.links_table, dynamodb, endpoint_url=endpoint,
+                                region=region)
+    return Components(settings, links, analytics, queue, queue, sender, keys, closers,
+                      blocklist)

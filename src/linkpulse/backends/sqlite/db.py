@@ -1,4 +1,9 @@
-"""SQLite connections: one per thread, WAL mode, explicit transactions."""
+"""SQLite connections: one per thread, WAL mode, explicit transactions.
+
+Every ``sqlite3`` failure that is not a bug in a statement (a full disk, an I/O error, a
+lock held past the busy timeout) leaves here as :class:`BackendUnavailable`, which the
+edges answer with 503 and ``Retry-After``. Files are created readable by their owner only.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,9 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from linkpulse.core.errors import BackendUnavailable
 
@@ -31,6 +37,41 @@ WAL_AUTOCHECKPOINT_PAGES = 10_000
 """SQLite's own checkpoint, inside COMMIT, at ~40 MiB of WAL (default ~4 MiB): a backstop."""
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 """What a WAL file is truncated to when it starts over."""
+FILE_MODE = 0o600
+"""Databases and lock files: SQLite gives its -wal and -shm files the database's mode."""
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose statements raise :class:`BackendUnavailable` for storage
+    failures (``OperationalError``: disk full, I/O error, busy) instead of ``sqlite3``'s
+    own errors, which no edge knows how to answer."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            raise BackendUnavailable(f"SQLite: {exc}") from exc
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            raise BackendUnavailable(f"SQLite: {exc}") from exc
+
+
+def _create_private(path: str) -> None:
+    """Create ``path`` with mode 0600 if it does not exist (SQLite would use 0644).
+
+    An existing file is never opened here: closing any descriptor of a file drops every
+    POSIX lock this process holds on it, SQLite's included (another connection of the
+    process would then run unlocked and the next open reads a "disk I/O error")."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 class Database:
@@ -50,7 +91,11 @@ class Database:
         self._next_checkpoint = 0.0
         self._lock_fd: int | None = None
         self._lock_pid = 0
-        self.connection().executescript(schema)
+        try:
+            _create_private(self.path)
+            self.connection().executescript(schema)
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise BackendUnavailable(f"cannot open {self.path}: {exc}") from exc
 
     def connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -58,7 +103,7 @@ class Database:
             try:
                 conn = sqlite3.connect(
                     self.path, isolation_level=None, check_same_thread=False,
-                    timeout=BUSY_TIMEOUT_MS / 1000,
+                    timeout=BUSY_TIMEOUT_MS / 1000, factory=_Connection,
                 )
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute(f"PRAGMA synchronous={self._synchronous}")
@@ -67,7 +112,7 @@ class Database:
                 conn.execute(f"PRAGMA cache_size={CACHE_SIZE_KIB}")
                 conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
                 conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, BackendUnavailable) as exc:
                 raise BackendUnavailable(f"cannot open {self.path}: {exc}") from exc
             self._local.conn = conn
             with self._lock:
@@ -104,7 +149,8 @@ class Database:
             # The file keeps its size until a writer starts it over: whatever happens,
             # at most one checkpoint per interval (each one syncs the file).
             self._next_checkpoint = now + CHECKPOINT_INTERVAL
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            with suppress(BackendUnavailable):  # the commit stands; the next one retries
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     @contextmanager
     def _writer_file_lock(self) -> Iterator[None]:
@@ -115,7 +161,7 @@ class Database:
             yield
             return
         if self._lock_fd is None or self._lock_pid != os.getpid():
-            self._lock_fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            self._lock_fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
             self._lock_pid = os.getpid()
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         try:
@@ -126,18 +172,18 @@ class Database:
     def _run(self, conn: sqlite3.Connection, begin: str) -> Iterator[sqlite3.Connection]:
         try:
             conn.execute(begin)
-        except sqlite3.OperationalError as exc:
+        except BackendUnavailable as exc:
             raise BackendUnavailable(f"{self.path} is busy: {exc}") from exc
         try:
             yield conn
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
         else:
             try:
                 conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                conn.execute("ROLLBACK")
+            except (sqlite3.Error, BackendUnavailable) as exc:
+                _rollback(conn)
                 raise BackendUnavailable(f"commit to {self.path} failed: {exc}") from exc
 
     def close(self) -> None:
@@ -149,3 +195,12 @@ class Database:
                 os.close(self._lock_fd)
             self._lock_fd = None
         self._local = threading.local()
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back what is left of a transaction. SQLite has already rolled back one whose
+    COMMIT or statement failed for lack of space or an I/O error: rolling back again
+    would raise "no transaction is active" over the error that matters."""
+    if conn.in_transaction:
+        with suppress(sqlite3.Error, BackendUnavailable):  # gone either way
+            conn.execute("ROLLBACK")

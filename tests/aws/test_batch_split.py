@@ -1,0 +1,34 @@
+"""On AWS too, one unrecordable message fails alone: the analytics handler splits a
+batch whose write fails, so the event source mapping deletes every good message and only
+the bad one comes back, then reaches the dead-letter queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from linkpulse.aws_lambda.local import batch_handler
+from linkpulse.consumer import Consumer
+from linkpulse.core import service
+from linkpulse.core.clicks import encode_event, make_event
+from tests.support import wait_for
+from tests.unrecordable import unrecordable
+
+
+def test_an_unrecordable_message_among_good_ones_is_dead_lettered_alone(
+        components: Any) -> None:
+    link = service.shorten(components.links, "https://example.com/split")
+    good = [encode_event(make_event(link.code, "Mozilla/5.0", "", "192.0.2.1"))
+            for _ in range(29)]
+    components.queue.send_batch([*good[:13], unrecordable(link.code), *good[13:]])
+    consumer = Consumer(components.queue, batch_handler(components), wait_seconds=1,
+                        max_messages=10).start()
+    try:
+        wait_for(lambda: components.analytics.analytics(link.code).total == 29, timeout=30,
+                 message="29 good clicks counted")
+        [dead] = wait_for(components.queue.dlq_list, timeout=30,
+                          message="the bad message dead-lettered")
+        assert dead.body == unrecordable(link.code)
+    finally:
+        consumer.stop()
+    assert components.analytics.analytics(link.code).total == 29
+    assert components.queue.dlq_depth() == 1
