@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from linkpulse.backends.aws.clients import LazyClient, error_code, translated
+from linkpulse.backends.aws.clients import DynamoTable, error_code, translated
 from linkpulse.core.errors import KeyNameTaken
 from linkpulse.core.models import ApiKey
 
@@ -37,18 +37,7 @@ def _key(item: dict[str, Any]) -> ApiKey:
                   number("expires_at"), number("revoked_at"), number("last_used_at"))
 
 
-class DynamoKeyStore:
-    def __init__(self, table: str, client: Any = None, *, endpoint_url: str = "",
-                 region: str = "us-east-1") -> None:
-        from linkpulse.backends.aws.clients import make_client
-
-        self.table = table
-        self._client = LazyClient(client, lambda: make_client("dynamodb", endpoint_url, region))
-
-    @property
-    def client(self) -> Any:
-        return self._client.get()
-
+class DynamoKeyStore(DynamoTable):
     def add_key(self, key: ApiKey) -> None:
         from botocore.exceptions import ClientError
 

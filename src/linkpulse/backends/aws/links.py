@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from linkpulse.backends.aws.clients import LazyClient, error_code, translated
+from linkpulse.backends.aws.clients import DynamoTable, error_code, translated
 from linkpulse.core.errors import CodeTaken
 from linkpulse.core.models import Link, LinkQuery
 
@@ -57,24 +57,13 @@ def item_link(item: dict[str, Any]) -> Link:
     )
 
 
-class DynamoLinkStore:
+class DynamoLinkStore(DynamoTable):
     """``LinkStore`` on a DynamoDB table with hash key ``code``.
 
     ``get`` reads eventually consistent first (half the cost, and what almost every
     redirect needs) and retries only a miss with a strongly consistent read, so a link
     read right after its creation is found.
     """
-
-    def __init__(self, table: str, client: Any = None, *, endpoint_url: str = "",
-                 region: str = "us-east-1") -> None:
-        from linkpulse.backends.aws.clients import make_client
-
-        self.table = table
-        self._client = LazyClient(client, lambda: make_client("dynamodb", endpoint_url, region))
-
-    @property
-    def client(self) -> Any:
-        return self._client.get()
 
     def create_if_absent(self, link: Link) -> None:
         from botocore.exceptions import ClientError
