@@ -87,10 +87,12 @@ def cpu_seconds(pgid: int) -> tuple[float, float]:
 def linkpulse(db: Path, port: int, workers: int, *extra: str,
               env: dict[str, str] | None = None, log: Path | None = None
               ) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
-    # --open: the benchmarks drive the original anonymous API (POST /shorten, stats).
     argv = [sys.executable, "-m", "linkpulse.cli", "serve", "--port", str(port),
-            "--db", str(db), "--workers", str(workers), "--open", *extra]
-    return process(argv, port, {"LINKPULSE_LOG_LEVEL": "warning", **(env or {})}, log)
+            "--db", str(db), "--workers", str(workers), *extra]
+    # LINKPULSE_OPEN: the benchmarks drive the original anonymous API (POST /shorten,
+    # stats); an environment variable, so that older revisions (--baseline-src) run too.
+    return process(argv, port, {"LINKPULSE_LOG_LEVEL": "warning", "LINKPULSE_OPEN": "true",
+                                **(env or {})}, log)
 
 
 def bare(port: int, workers: int, log: Path | None = None
