@@ -91,7 +91,10 @@ def linkpulse(db: Path, port: int, workers: int, *extra: str,
               ) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
     argv = [sys.executable, "-m", "linkpulse.cli", "serve", "--port", str(port),
             "--db", str(db), "--workers", str(workers), *extra]
-    return process(argv, port, {"LINKPULSE_LOG_LEVEL": "warning", **(env or {})}, log)
+    # LINKPULSE_OPEN: the benchmarks drive the original anonymous API (POST /shorten,
+    # stats); an environment variable, so that older revisions (--baseline-src) run too.
+    return process(argv, port, {"LINKPULSE_LOG_LEVEL": "warning", "LINKPULSE_OPEN": "true",
+                                **(env or {})}, log)
 
 
 def bare(port: int, workers: int, log: Path | None = None, server: str = "granian"

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from tests.terraform_support import MAIN_TF, local_values, modules
 
@@ -66,6 +67,14 @@ def http_event(method: str, raw_path: str, headers: dict[str, str], body: bytes 
     event: dict[str, Any] = json.loads((EVENTS / "apigw_v2_redirect.json").read_text())
     event.update(routeKey=route_key, rawPath=path, rawQueryString=query, headers=lower,
                  pathParameters=path_parameters or None, cookies=None)
+    # API Gateway decodes the query string and joins repeated parameters with commas.
+    params: dict[str, list[str]] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        params.setdefault(name, []).append(value)
+    if params:
+        event["queryStringParameters"] = {k: ",".join(v) for k, v in params.items()}
+    else:
+        event.pop("queryStringParameters", None)
     if not path_parameters:
         del event["pathParameters"]
     ctx = event["requestContext"]

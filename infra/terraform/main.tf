@@ -46,6 +46,15 @@ locals {
     # Everything no other route matches (unknown paths, wrong methods) gets the same
     # JSON 404/405 as the embedded server, from the redirect function's resolver.
     "$default" = "redirect"
+    # Link and key management (src/linkpulse/endpoints/links.py and keys.py).
+    "POST /api/v1/links"          = "manage"
+    "GET /api/v1/links"           = "manage"
+    "GET /api/v1/links/{code}"    = "manage"
+    "PATCH /api/v1/links/{code}"  = "manage"
+    "DELETE /api/v1/links/{code}" = "manage"
+    "GET /api/v1/keys"            = "manage"
+    "POST /api/v1/keys"           = "manage"
+    "DELETE /api/v1/keys/{name}"  = "manage"
   }
 
   functions = {
@@ -53,6 +62,7 @@ locals {
     redirect  = { handler = "linkpulse.aws_lambda.redirect.handler", memory_size = var.api_memory_size, timeout = var.api_timeout }
     analytics = { handler = "linkpulse.aws_lambda.analytics.handler", memory_size = var.analytics_memory_size, timeout = var.analytics_timeout }
     stats     = { handler = "linkpulse.aws_lambda.stats.handler", memory_size = var.api_memory_size, timeout = var.api_timeout }
+    manage    = { handler = "linkpulse.aws_lambda.manage.handler", memory_size = var.api_memory_size, timeout = var.api_timeout }
   }
 }
 
@@ -175,9 +185,11 @@ module "shortener" {
   timeout       = local.functions.shortener.timeout
 
   policy_statements = {
+    # PutItem: the new link; GetItem/UpdateItem: check the caller's API key, note its use.
     links_write = {
-      # GetItem: the domain blocklist item, checked before a link is created
-      actions   = ["dynamodb:PutItem", "dynamodb:GetItem"]
+      # GetItem: the caller's API key and the domain blocklist item; UpdateItem: the key's
+      # last use.
+      actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]
       resources = [module.dynamodb.links_table_arn]
     }
   }
@@ -267,8 +279,9 @@ module "stats" {
   timeout       = local.functions.stats.timeout
 
   policy_statements = {
+    # GetItem: the link and the caller's API key; UpdateItem: when the key was last used.
     links_read = {
-      actions   = ["dynamodb:GetItem"]
+      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
       resources = [module.dynamodb.links_table_arn]
     }
     clicks_read = {
@@ -277,6 +290,47 @@ module "stats" {
         module.dynamodb.clicks_table_arn,
         "${module.dynamodb.clicks_table_arn}/index/top",
       ]
+    }
+  }
+
+  runtime                           = var.lambda_runtime
+  tracing_mode                      = var.lambda_tracing_mode
+  architecture                      = var.lambda_architecture
+  artifact_path                     = var.artifact_path
+  environment_variables             = local.environment_variables
+  kms_key_arn                       = aws_kms_key.this.arn
+  cloudwatch_logs_retention_in_days = var.cloudwatch_logs_retention_in_days
+  cloudwatch_logs_kms_key_arn       = aws_kms_key.this.arn
+  tags                              = local.tags
+}
+
+module "manage" {
+  source = "./modules/lambda"
+
+  function_name = "${var.name}-manage"
+  description   = "/api/v1: list, read, edit and delete links; create, list and revoke API keys."
+  handler       = local.functions.manage.handler
+  memory_size   = local.functions.manage.memory_size
+  timeout       = local.functions.manage.timeout
+
+  policy_statements = {
+    # Links and keys (one table): read, create, edit, list (a key's links through the
+    # by_owner index, an admin's by a scan), the key directory's batch read.
+    links_manage = {
+      actions = [
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Scan",
+        "dynamodb:BatchGetItem",
+      ]
+      resources = [module.dynamodb.links_table_arn]
+    }
+    links_by_owner = {
+      actions   = ["dynamodb:Query"]
+      resources = ["${module.dynamodb.links_table_arn}/index/by_owner"]
+    }
+    # Each listed link's click totals.
+    clicks_totals = {
+      actions   = ["dynamodb:BatchGetItem"]
+      resources = [module.dynamodb.clicks_table_arn]
     }
   }
 
@@ -331,6 +385,7 @@ module "api_gateway" {
     shortener = { function_name = module.shortener.function_name, invoke_arn = module.shortener.invoke_arn }
     redirect  = { function_name = module.redirect.function_name, invoke_arn = module.redirect.invoke_arn }
     stats     = { function_name = module.stats.function_name, invoke_arn = module.stats.invoke_arn }
+    manage    = { function_name = module.manage.function_name, invoke_arn = module.manage.invoke_arn }
   }
   routes = local.routes
 

@@ -19,23 +19,40 @@ from linkpulse.core.errors import (
     AliasTaken,
     BackendUnavailable,
     CodeSpaceExhausted,
+    Forbidden,
     InvalidInput,
+    KeyNameTaken,
+    KeyNotFound,
     LinkBlocked,
     LinkExpired,
+    LinkGone,
     LinkNotFound,
     LinkpulseError,
     PayloadTooLarge,
     RateLimited,
     RequestTimeout,
+    Unauthorized,
 )
-from linkpulse.core.models import Click, Count, Stats
+from linkpulse.core.keys import OPEN, Authenticator, Principal, presented_key, require
+from linkpulse.core.models import Click, Count, Link, Stats
 from linkpulse.core.policy import DestinationPolicy
-from linkpulse.core.ports import AnalyticsStore, ClickSender, LinkStore
+from linkpulse.core.ports import (
+    AnalyticsStore,
+    ClickQueue,
+    ClickSender,
+    DeadLetters,
+    KeyStore,
+    ManagedLinkStore,
+)
 from linkpulse.core.ratelimit import RateLimiter
+from linkpulse.routes import Request, Route
 
 log = logging.getLogger("linkpulse.api")
 
 NOT_FOUND_MESSAGE = "Short URL not found"
+CORS_METHODS = ["GET", "POST", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+CORS_HEADERS = ["content-type", "authorization", "x-api-key"]
+"""What a browser page on another origin may send (preflight answers on both edges)."""
 REDIRECT_CACHE_CONTROL = "no-cache, no-store"
 
 # (status, message or None to use the exception's own text), most specific first.
@@ -43,9 +60,14 @@ _ERRORS: tuple[tuple[type[LinkpulseError], int, str | None], ...] = (
     (PayloadTooLarge, 413, None),
     (RequestTimeout, 408, None),
     (InvalidInput, 400, None),
+    (Unauthorized, 401, None),
+    (Forbidden, 403, None),
     (AliasTaken, 409, None),
+    (KeyNameTaken, 409, None),
     (LinkNotFound, 404, NOT_FOUND_MESSAGE),
+    (KeyNotFound, 404, "API key not found"),
     (LinkExpired, 410, "Short URL has expired"),
+    (LinkGone, 410, "Short URL is no longer available"),
     (LinkBlocked, 410, "Short URL has been disabled"),
     (CodeSpaceExhausted, 503, "No free short code was found; please retry"),
     (BackendUnavailable, 503, "Storage is temporarily unavailable; please retry"),
@@ -83,7 +105,8 @@ def response_for(exc: Exception) -> Response:
         if isinstance(exc, kind):
             if status == 503:
                 log.warning("answered 503: %s", exc)
-            headers = {"retry-after": "1"} if status == 503 else None
+            headers = ({"retry-after": "1"} if status == 503
+                       else {"www-authenticate": "Bearer"} if status == 401 else None)
             return json_response(status, {"error": message or str(exc)}, headers)
     log.error("unexpected error", exc_info=exc)
     return error_response(500, "Internal server error")
@@ -116,72 +139,123 @@ def parse_json_object(body: bytes, max_bytes: int) -> dict[str, Any]:
 
 
 class HttpApi:
+    """The API over its stores. :meth:`handle` answers any declared route (see
+    :mod:`linkpulse.routes`); the methods below are what the routes and the CLI call."""
+
     def __init__(
         self,
-        links: LinkStore,
+        links: ManagedLinkStore,
         analytics: AnalyticsStore,
         sender: ClickSender,
+        keys: KeyStore | None = None,
         *,
         code_length: int = 7,
         base_url: str = "",
         max_body_bytes: int = 16_384,
+        open_api: bool = False,
+        queue: ClickQueue | None = None,
+        dead_letters: DeadLetters | None = None,
+        backend: str = "sqlite",
         policy: DestinationPolicy | None = None,
         create_limit: RateLimiter | None = None,
     ) -> None:
+        self.queue = queue
+        self.dead_letters = dead_letters
+        self.backend = backend
         self.links = links
         self.analytics = analytics
         self.sender = sender
+        self.keys = keys
+        self.auth = Authenticator(keys) if keys is not None else None
         self.code_length = code_length
         self.base_url = base_url.rstrip("/")
         self.max_body_bytes = max_body_bytes
+        self.open = open_api
         self.policy = policy
         self.create_limit = create_limit
 
-    def shorten(self, body: bytes, request_base_url: str, client_ip: str | None = None
-                ) -> Response:
-        """``POST /shorten``: ``{"url", "alias"?, "expires_at"?}`` -> 201; 429 once
-        ``client_ip`` is over the creation rate limit."""
+    def handle(self, route: Route, request: Request) -> Response:
+        """Authenticate, check the scope and the query, then answer ``route``."""
         try:
-            if self.create_limit is not None:
-                self.create_limit.check(client_ip, time.time())
-            data = parse_json_object(body, self.max_body_bytes)
-            if "url" not in data:
-                raise InvalidInput("missing 'url'")
-            unknown = set(data) - {"url", "alias", "expires_at"}
-            if unknown:
-                raise InvalidInput(f"unknown field(s): {', '.join(sorted(unknown))}")
-            link = service.shorten(
-                self.links, data["url"], alias=data.get("alias"),
-                expires_at=data.get("expires_at"), code_length=self.code_length,
-                policy=self.policy, own_url=self._base(request_base_url),
-            )
+            if len(request.body) > self.max_body_bytes:  # as the ASGI edge, before reading
+                raise PayloadTooLarge(f"request body is larger than {self.max_body_bytes} "
+                                      "bytes")
+            who = self.principal(route, request)
+            unknown = set(request.query) - set(route.query)
+            if unknown and "*" not in route.query:
+                raise InvalidInput(f"unknown query parameter(s): {', '.join(sorted(unknown))}")
+            return route.handler(self, request, who)
         except Exception as exc:
             return response_for(exc)
-        payload: dict[str, Any] = {
-            "code": link.code,
-            "short_url": f"{self._base(request_base_url)}/{link.code}",
-            "original_url": link.url,
-            "created_at": link.created_at,
-        }
-        if link.expires_at is not None:
-            payload["expires_at"] = link.expires_at
-        return json_response(201, payload)
+
+    def principal(self, route: Route, request: Request) -> Principal:
+        if route.scope is None:
+            return OPEN
+        key = presented_key(request.headers.get("authorization"),
+                            request.headers.get("x-api-key"))
+        if key is None and self.open and route.open:
+            return OPEN
+        if self.auth is None:
+            raise Unauthorized("this deployment has no key store; run it with --open")
+        who = self.auth.authenticate(key)
+        require(who, route.scope)
+        return who
+
+    def body(self, request: Request) -> dict[str, Any]:
+        return parse_json_object(request.body, self.max_body_bytes)
+
+    def create(self, body: bytes, who: Principal, allowed: frozenset[str], base_url: str,
+               client_ip: str | None = None) -> Link:
+        """A new link from a request body (``allowed`` are the fields it may carry).
+
+        Creations are rate limited per key, and per client IP for anonymous callers."""
+        from linkpulse.core import manage
+
+        if self.create_limit is not None:
+            client = f"key:{who.key_id}" if who.key_id else client_ip
+            self.create_limit.check(client, time.time())
+        data = parse_json_object(body, self.max_body_bytes)
+        if "url" not in data:
+            raise InvalidInput("missing 'url'")
+        unknown = set(data) - allowed
+        if unknown:
+            raise InvalidInput(f"unknown field(s): {', '.join(sorted(unknown))}")
+        return service.shorten(
+            self.links, data["url"], alias=data.get("alias"),
+            expires_at=data.get("expires_at"), code_length=self.code_length,
+            owner=who.key_id, title=manage.validate_title(data.get("title")),
+            tags=manage.validate_tags(data.get("tags")),
+            forward_query=manage.validate_flag("forward_query",
+                                               data.get("forward_query", False)),
+            policy=self.policy, own_url=self.base(base_url),
+        )
+
+    def shorten(self, body: bytes, request_base_url: str, who: Principal = OPEN,
+                client_ip: str | None = None) -> Response:
+        """``POST /shorten``: ``{"url", "alias"?, "expires_at"?}`` -> 201; 429 once the
+        caller is over the creation rate limit."""
+        try:
+            link = self.create(body, who, SHORTEN_FIELDS, request_base_url, client_ip)
+        except Exception as exc:
+            return response_for(exc)
+        return json_response(201, shorten_payload(link, self.base(request_base_url)))
 
     def redirect(
         self, code: str, *, count: bool, user_agent: str | None, referer: str | None,
-        client_ip: str | None,
+        client_ip: str | None, query: str = "",
     ) -> Response:
         """``GET /{code}`` (``count=True``) or ``HEAD /{code}`` (not a click) -> 302."""
         try:
             location = self.redirect_location(code, count=count, user_agent=user_agent,
-                                              referer=referer, client_ip=client_ip)
+                                              referer=referer, client_ip=client_ip,
+                                              query=query)
         except Exception as exc:
             return response_for(exc)
         return Response(302, b"", {"location": location, "cache-control": REDIRECT_CACHE_CONTROL})
 
     def redirect_location(
         self, code: str, *, count: bool, user_agent: str | None, referer: str | None,
-        client_ip: str | None,
+        client_ip: str | None, query: str = "",
     ) -> str:
         """The redirect's ``Location``, the click queued if ``count``; raises the core's
         errors (map them with :func:`response_for`). For an edge that writes the 302 itself:
@@ -190,18 +264,47 @@ class HttpApi:
         link = service.resolve(self.links, code, now, self.policy)
         if count:
             service.record_click(self.sender, link.code, user_agent, referer, client_ip, now)
+        if query and link.forward_query:
+            return service.forward_query(link.location, query)
         return link.location
 
-    def stats(self, code: str, request_base_url: str) -> Response:
+    def stats(self, code: str, request_base_url: str, who: Principal = OPEN) -> Response:
         """``GET /stats/{code}``: all-time analytics of one link."""
         try:
-            result = service.stats(self.links, self.analytics, code)
+            result = service.stats(self.links, self.analytics, code, who.sees)
         except Exception as exc:
             return response_for(exc)
-        return json_response(200, stats_payload(result, self._base(request_base_url)))
+        return json_response(200, stats_payload(result, self.base(request_base_url)))
 
-    def _base(self, request_base_url: str) -> str:
+    def key_store(self) -> KeyStore:
+        if self.keys is None:
+            raise BackendUnavailable("this deployment has no key store")
+        return self.keys
+
+    def queue_depths(self) -> tuple[int, int, int]:
+        """(visible, in flight, dead letters) of the click queue."""
+        if self.queue is None or self.dead_letters is None:
+            raise BackendUnavailable("no queue is attached to this API")
+        visible, in_flight = self.queue.approximate_depth()
+        return visible, in_flight, self.dead_letters.dlq_depth()
+
+    def base(self, request_base_url: str) -> str:
         return self.base_url or request_base_url.rstrip("/")
+
+
+SHORTEN_FIELDS = frozenset({"url", "alias", "expires_at"})
+
+
+def shorten_payload(link: Link, base_url: str) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "code": link.code,
+        "short_url": f"{base_url}/{link.code}",
+        "original_url": link.url,
+        "created_at": link.created_at,
+    }
+    if link.expires_at is not None:
+        payload["expires_at"] = link.expires_at
+    return payload
 
 
 def _counts(counts: tuple[Count, ...], name: str) -> list[dict[str, Any]]:

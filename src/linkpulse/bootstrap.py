@@ -14,7 +14,8 @@ from linkpulse.core.ports import (
     ClickQueue,
     ClickSender,
     DeadLetters,
-    LinkStore,
+    KeyStore,
+    ManagedLinkStore,
     RateStore,
 )
 from linkpulse.core.ratelimit import RateLimiter, parse_rate
@@ -26,12 +27,13 @@ class Components:
     """Everything an entry point needs, built from one :class:`Settings`."""
 
     settings: Settings
-    links: LinkStore
+    links: ManagedLinkStore
     analytics: AnalyticsStore
     queue: ClickQueue
     dead_letters: DeadLetters
     sender: ClickSender
     """Where the redirect puts clicks (a group-committing buffer in front of ``queue``)."""
+    keys: KeyStore | None = None
     closers: list[Any] = field(default_factory=list)
     blocklist: Blocklist | None = None
     rate_store: RateStore | None = None
@@ -40,8 +42,10 @@ class Components:
     def http_api(self) -> HttpApi:
         """The edge-neutral HTTP behaviour over these components."""
         s = self.settings
-        return HttpApi(self.links, self.analytics, self.sender, code_length=s.code_length,
-                       base_url=s.base_url, max_body_bytes=s.max_body_bytes,
+        return HttpApi(self.links, self.analytics, self.sender, self.keys,
+                       code_length=s.code_length, base_url=s.base_url,
+                       max_body_bytes=s.max_body_bytes, open_api=s.open, queue=self.queue,
+                       dead_letters=self.dead_letters, backend=s.backend,
                        policy=self.policy(), create_limit=self.create_limit())
 
     def create_limit(self) -> RateLimiter | None:
@@ -90,6 +94,7 @@ def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
     from linkpulse.backends.buffered import BufferedSender
     from linkpulse.backends.sqlite.analytics import SqliteAnalyticsStore
     from linkpulse.backends.sqlite.blocklist import SqliteBlocklist
+    from linkpulse.backends.sqlite.keys import SqliteKeyStore
     from linkpulse.backends.sqlite.links import SqliteLinkStore
     from linkpulse.backends.sqlite.queue import SqliteQueue
     from linkpulse.backends.sqlite.ratelimit import SqliteRateStore
@@ -98,6 +103,7 @@ def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
     sync = settings.sqlite_synchronous
     store = SqliteLinkStore(settings.db, sync)
     analytics = SqliteAnalyticsStore(settings.db, sync)
+    keys = SqliteKeyStore(settings.db, sync)
     queue = SqliteQueue(
         settings.queue_path,
         visibility_timeout=settings.visibility_timeout,
@@ -108,7 +114,7 @@ def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
     )
     blocklist = SqliteBlocklist(settings.db, sync)
     rates = SqliteRateStore(settings.db, sync)
-    closers: list[Any] = [store.close, analytics.close, queue.close, blocklist.close,
+    closers: list[Any] = [store.close, analytics.close, keys.close, queue.close, blocklist.close,
                           rates.close]
     sender: ClickSender = queue
     if buffered and settings.click_flush_ms > 0:
@@ -116,6 +122,7 @@ def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
                              max_buffered=settings.click_buffer_max)
         sender = buf
         closers.append(buf.close)
-    links: LinkStore = CachedLinkStore(store, settings.cache_size) if settings.cache_size else store
-    return Components(settings, links, analytics, queue, queue, sender, closers, blocklist,
-                      rates)
+    links: ManagedLinkStore = (CachedLinkStore(store, settings.cache_size)
+                               if settings.cache_size else store)
+    return Components(settings, links, analytics, queue, queue, sender, keys, closers,
+                      blocklist, rates)

@@ -1,4 +1,4 @@
-"""The ``linkpulse`` command: serve, worker, shorten, stats, dlq, blocklist."""
+"""The ``linkpulse`` command: serve, worker, shorten, stats, keys, links, dlq, blocklist."""
 
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ app = typer.Typer(help="linkpulse: URL shortener with exact click analytics.",
                   no_args_is_help=True, add_completion=False)
 dlq_app = typer.Typer(help="Inspect and redrive the dead-letter queue.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+links_app = typer.Typer(help="List, show, edit and delete links (admin: every link).",
+                        no_args_is_help=True)
+app.add_typer(links_app, name="links")
 blocklist_app = typer.Typer(help="Block domains: no new links to them, existing ones answer 410.",
                             no_args_is_help=True)
 app.add_typer(blocklist_app, name="blocklist")
@@ -121,16 +126,21 @@ def serve(
     endpoint_url: EndpointOpt = None,
     base_url: Annotated[str | None, typer.Option(help="public base of short URLs")] = None,
     create_resources: CreateOpt = False,
+    open_api: Annotated[bool, typer.Option(
+        "--open", help="anonymous POST /shorten and GET /stats/{code} (the original "
+        "open API); everything else still needs a key")] = False,
 ) -> None:
     """Serve the API, the redirects and the dashboard (and consume clicks)."""
     from linkpulse.web import server
 
     settings = _settings(host=host, port=port, db=db, workers=workers, backend=backend,
                          endpoint_url=endpoint_url, base_url=base_url,
-                         run_worker=False if no_worker else None)
+                         run_worker=False if no_worker else None,
+                         open=True if open_api else None)
     _logging(settings.log_level)
     if create_resources:
         _create_resources(settings)
+    _first_key(settings)
     os.environ.update(settings.to_env())  # worker processes rebuild the same settings
     consumer = None
     consumer_components = None
@@ -147,6 +157,23 @@ def serve(
             consumer.stop()
         if consumer_components is not None:
             consumer_components.close()
+
+
+def _first_key(settings: Settings) -> None:
+    """On a first start with no key at all, make an admin key and print it once, with a
+    dashboard address that carries it (in the fragment: never sent to the server)."""
+    from linkpulse.core import keys
+
+    with _components(settings) as components:
+        store = components.keys
+        if store is None or store.list_keys():
+            return
+        secret, record = keys.new_key("admin", admin=True)
+        store.add_key(record)
+    base = settings.base_url.rstrip("/") or _local_base(settings)
+    typer.echo(f"No API key existed, so an admin key was made (shown once; only its hash "
+               f"is kept).\nOpen the dashboard: {base}/#key={secret}\n"
+               f"Or call the API with: Authorization: Bearer {secret}")
 
 
 @app.command()
@@ -197,6 +224,191 @@ def stats(code: str, db: DbOpt = None, backend: BackendOpt = None,
     settings = _settings(db=db, backend=backend, endpoint_url=endpoint_url)
     with _components(settings) as components:
         _print_response(components.http_api().stats(code, _local_base(settings)))
+
+
+Json = Annotated[bool, typer.Option("--json", help="print JSON")]
+ScopeOpt = Annotated[list[str] | None, typer.Option(
+    "--scope", help="a scope to grant (repeatable): links:create, links:read, links:write, "
+    "stats:read, admin; default: every scope but admin")]
+
+
+def _store_settings(db: Path | None, backend: str | None, endpoint_url: str | None
+                    ) -> Settings:
+    return _settings(db=db, backend=backend, endpoint_url=endpoint_url)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option("--name", help="unique name of the key")],
+    scope: ScopeOpt = None,
+    admin: Annotated[bool, typer.Option("--admin", help="every scope, every link")] = False,
+    expires: Annotated[str | None, typer.Option(
+        help="expiry date (YYYY-MM-DD, UTC) or ISO date-time")] = None,
+    db: DbOpt = None, backend: BackendOpt = None, endpoint_url: EndpointOpt = None,
+) -> None:
+    """Create an API key. The key is printed once, alone on the last line."""
+    from datetime import UTC, datetime
+
+    from linkpulse.core import keys
+    from linkpulse.core.errors import LinkpulseError
+
+    expires_at = None
+    if expires is not None:
+        try:
+            when = datetime.fromisoformat(expires)
+        except ValueError as exc:
+            raise _fail(f"--expires {expires!r} is not a date (YYYY-MM-DD)") from exc
+        expires_at = int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())
+    with _components(_store_settings(db, backend, endpoint_url)) as c:
+        try:
+            secret, record = keys.new_key(name, scope or None, admin=admin,
+                                          expires_at=expires_at)
+            if c.keys is None:
+                raise _fail("this backend has no key store")
+            c.keys.add_key(record)
+        except LinkpulseError as exc:
+            raise _fail(str(exc)) from exc
+    typer.echo(f"created key {record.name!r} ({record.prefix}, scopes: "
+               f"{' '.join(sorted(record.scopes))}); it is shown only now:")
+    typer.echo(secret)
+
+
+@keys_app.command("list")
+def keys_list(json_out: Json = False, db: DbOpt = None, backend: BackendOpt = None,
+              endpoint_url: EndpointOpt = None) -> None:
+    """List keys: name, prefix, scopes, created, last used, expiry (never the key)."""
+    from linkpulse.endpoints.keys import key_payload
+
+    with _components(_store_settings(db, backend, endpoint_url)) as c:
+        found = c.keys.list_keys() if c.keys is not None else []
+    rows = [key_payload(k) for k in found]
+    if json_out:
+        _echo_json(rows)
+        return
+    typer.echo(f"{'NAME':20} {'PREFIX':12} {'CREATED':20} {'LAST USED':20} {'EXPIRES':20} "
+               "STATE  SCOPES")
+    for r in rows:
+        state = "revoked" if r["revoked_at"] else "live"
+        typer.echo(f"{r['name']:20} {r['prefix']:12} {_when(r['created_at']):20} "
+                   f"{_when(r['last_used_at']):20} {_when(r['expires_at']):20} {state:6} "
+                   f"{' '.join(r['scopes'])}")
+
+
+def _when(epoch: int | None) -> str:
+    from datetime import UTC, datetime
+
+    return "-" if epoch is None else datetime.fromtimestamp(epoch, UTC).strftime(
+        "%Y-%m-%d %H:%M:%S")
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: str, db: DbOpt = None, backend: BackendOpt = None,
+                endpoint_url: EndpointOpt = None) -> None:
+    """Revoke a key: every worker refuses it from the next request on."""
+    import time
+
+    with _components(_store_settings(db, backend, endpoint_url)) as c:
+        revoked = c.keys.revoke_key(name, int(time.time())) if c.keys is not None else None
+    if revoked is None:
+        raise _fail(f"no live key named {name!r}")
+    typer.echo(f"revoked {name!r} ({revoked.prefix})")
+
+
+def _admin_call(c: bootstrap.Components, method: str, path: str, *,
+                query: dict[str, str] | None = None, body: object = None) -> Response:
+    """Answer a management route as an admin would (the CLI runs on the store itself)."""
+    from linkpulse.core.keys import Principal
+    from linkpulse.routes import Request, routes
+
+    route = next(r for r in routes() if r.method == method and r.pattern.match(path))
+    match = route.pattern.match(path)
+    assert match is not None
+    request = Request(method, match.groupdict(), query or {}, {},
+                      json.dumps(body).encode() if body is not None else b"",
+                      None, _local_base(c.settings))
+    api = c.http_api()
+    try:
+        return route.handler(api, request, Principal("cli", frozenset({"admin"})))
+    except Exception as exc:
+        from linkpulse.api import response_for
+
+        return response_for(exc)
+
+
+def _link_line(link: dict[str, Any]) -> str:
+    clicks = link.get("clicks") or {}
+    state = "disabled" if link["disabled"] else "live"
+    return (f"{link['code']:12} {clicks.get('total', '-')!s:>8} {state:8} "
+            f"{','.join(link['tags']):20} {link['original_url']}")
+
+
+@links_app.command("list")
+def links_list(
+    search: Annotated[str | None, typer.Option(help="code, URL or title contains")] = None,
+    tag: Annotated[str | None, typer.Option(help="only links with this tag")] = None,
+    order: Annotated[str, typer.Option(help="created, clicks or human_clicks")] = "created",
+    limit: Annotated[int, typer.Option(help="links per page (1-200)")] = 50,
+    cursor: Annotated[str | None, typer.Option(help="next page: the previous 'next'")] = None,
+    json_out: Json = False, db: DbOpt = None, backend: BackendOpt = None,
+    endpoint_url: EndpointOpt = None,
+) -> None:
+    """List links, newest first (or by clicks), with their click totals."""
+    query = {k: str(v) for k, v in {"search": search, "tag": tag, "order": order,
+                                     "limit": limit, "cursor": cursor}.items() if v}
+    with _components(_store_settings(db, backend, endpoint_url)) as c:
+        response = _admin_call(c, "GET", "/api/v1/links", query=query)
+    if json_out or response.status >= 400:
+        _print_response(response)
+        return
+    page = response.json()
+    typer.echo(f"{'CODE':12} {'CLICKS':>8} {'STATE':8} {'TAGS':20} URL")
+    for link in page["links"]:
+        typer.echo(_link_line(link))
+    if page["next"]:
+        typer.echo(f"more: --cursor {page['next']}")
+
+
+@links_app.command("show")
+def links_show(code: str, db: DbOpt = None, backend: BackendOpt = None,
+               endpoint_url: EndpointOpt = None) -> None:
+    """Print one link as JSON."""
+    with _components(_store_settings(db, backend, endpoint_url)) as c:
+        _print_response(_admin_call(c, "GET", f"/api/v1/links/{code}"))
+
+
+@links_app.command("update")
+def links_update(
+    code: str,
+    url: Annotated[str | None, typer.Option(help="new target URL")] = None,
+    title: Annotated[str | None, typer.Option(help="new title")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="replace the tags (repeatable)")] = None,
+    disable: Annotated[bool | None, typer.Option("--disable/--enable",
+                                                 help="answer 410, or redirect again")] = None,
+    forward_query: Annotated[bool | None, typer.Option(
+        "--forward-query/--no-forward-query", help="pass the query string on")] = None,
+    db: DbOpt = None, backend: BackendOpt = None, endpoint_url: EndpointOpt = None,
+) -> None:
+    """Change a link; every running worker serves the change within a second."""
+    changes = {k: v for k, v in {"url": url, "title": title, "tags": tag, "disabled": disable,
+                                 "forward_query": forward_query}.items() if v is not None}
+    with _components(_store_settings(db, backend, endpoint_url)) as c:
+        _print_response(_admin_call(c, "PATCH", f"/api/v1/links/{code}", body=changes))
+
+
+@links_app.command("delete")
+def links_delete(code: str, db: DbOpt = None, backend: BackendOpt = None,
+                 endpoint_url: EndpointOpt = None) -> None:
+    """Delete a link: it answers 410 and its code is never handed out again."""
+    with _components(_store_settings(db, backend, endpoint_url)) as c:
+        response = _admin_call(c, "DELETE", f"/api/v1/links/{code}")
+    if response.status >= 400:
+        _print_response(response)
+    typer.echo(f"deleted {code}")
 
 
 @dlq_app.command("list")

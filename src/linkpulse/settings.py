@@ -43,12 +43,19 @@ class Settings:
     max_concurrency: int = 1024
     """Requests each HTTP worker processes at once; more wait in the listen queue."""
     log_level: str = "info"
+    open: bool = False
+    """Open API: anyone may ``POST /shorten`` and read ``GET /stats/{code}`` without a key
+    (the original design's anonymous API). Everything else still needs one."""
 
     # --- links
     backend: Backend = "sqlite"
     code_length: int = 7
     cache_size: int = 100_000
     """Links kept in each process's read cache (0 disables it)."""
+    cache_ttl: float = 5.0
+    """aws backend: seconds a cached link is served before it is read again, the bound
+    on how long a warm Lambda container serves a link after it was edited or deleted.
+    (SQLite workers follow a change log instead: every edit is served within 0.5 s.)"""
     allow_private_targets: bool = False
     """Allow links to loopback, private, link-local and internal names (intranet use)."""
     create_rate_limit: str = "60/minute"
@@ -93,6 +100,7 @@ class Settings:
         _check(self.workers >= 1, "workers", "must be at least 1")
         _check(1 <= self.code_length <= 32, "code_length", "must be 1-32")
         _check(self.cache_size >= 0, "cache_size", "must be >= 0")
+        _check(0 < self.cache_ttl <= 3600, "cache_ttl", "must be 0-3600 seconds")
         _check(self.max_body_bytes >= 256, "max_body_bytes", "must be >= 256")
         _check(4_096 <= self.max_header_bytes <= 1_048_576, "max_header_bytes",
                "must be 4096-1048576")

@@ -18,7 +18,7 @@ def components(aws_components: Callable[..., Any]) -> Iterator[Any]:
     """aws Components on fresh tables and queues; the Lambda handlers run on them."""
     from linkpulse.aws_lambda import runtime
 
-    made = aws_components(visibility_timeout=1, max_receive_count=3)
+    made = aws_components(visibility_timeout=1, max_receive_count=3, open=True)
     runtime.use(made)
     yield made
     runtime.use(None)

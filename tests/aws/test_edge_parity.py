@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from linkpulse.core import service
+from linkpulse.core import keys, service
+from linkpulse.core.models import ApiKey
 from tests.lambda_target import LambdaEdge
 
 SERVER_HEADERS = {"content-length", "date", "server"}
@@ -21,6 +22,11 @@ ORIGIN = {"origin": "https://demo.example"}
 JSON = {"content-type": "application/json"}
 PREFLIGHT = {**ORIGIN, "access-control-request-method": "POST",
              "access-control-request-headers": "content-type"}
+
+SECRETS = {name: f"lp_{i:08x}_{'k' * 43}" for i, name in enumerate(("admin", "user", "reader"))}
+ADMIN = {"authorization": f"Bearer {SECRETS['admin']}"}
+USER = {"x-api-key": SECRETS["user"]}
+READER = {"authorization": f"Bearer {SECRETS['reader']}", **JSON}
 
 # (method, path, body, headers); "taken" is an alias that exists, "abc1234" is a link.
 REQUESTS: list[tuple[str, str, bytes | None, dict[str, str]]] = [
@@ -42,6 +48,26 @@ REQUESTS: list[tuple[str, str, bytes | None, dict[str, str]]] = [
     ("OPTIONS", "/shorten", None, PREFLIGHT),
     ("OPTIONS", "/shorten", None, {**PREFLIGHT, "access-control-request-headers": "x-evil"}),
     ("OPTIONS", "/stats/abc1234", None, {**ORIGIN, "access-control-request-method": "GET"}),
+    # The management API (keys made in the fixture; the two links have no owner).
+    ("GET", "/api/v1/links", None, ORIGIN),
+    ("GET", "/api/v1/links", None, {"authorization": "Bearer lp_00000000_nope"}),
+    ("GET", "/api/v1/links", None, USER),
+    ("GET", "/api/v1/links?order=clicks", None, {**ADMIN, **ORIGIN}),
+    ("GET", "/api/v1/links?cursor=bad", None, ADMIN),
+    ("GET", "/api/v1/links?colour=red", None, ADMIN),
+    ("GET", "/api/v1/links/abc1234", None, ADMIN),
+    ("GET", "/api/v1/links/abc1234", None, USER),
+    ("PATCH", "/api/v1/links/abc1234", b'{"title": "same"}', {**ADMIN, **JSON}),
+    ("PATCH", "/api/v1/links/abc1234", b'{"owner": "me"}', {**ADMIN, **JSON}),
+    ("DELETE", "/api/v1/links/nothing", None, ADMIN),
+    ("POST", "/api/v1/links", json.dumps({"url": "https://e.example/", "alias": "taken"}
+                                         ).encode(), {**USER, **JSON}),
+    ("POST", "/api/v1/links", b'{"url": "https://e.example/"}', READER),
+    ("GET", "/api/v1/keys", None, USER),
+    ("POST", "/api/v1/keys", b'{"name": "no spaces please"}', {**ADMIN, **JSON}),
+    ("DELETE", "/api/v1/keys/nobody", None, ADMIN),
+    ("OPTIONS", "/api/v1/links", None, {**ORIGIN, "access-control-request-method": "PATCH",
+                                        "access-control-request-headers": "authorization"}),
 ]
 
 
@@ -68,8 +94,12 @@ class AsgiEdge:
 def edges(components: Any) -> tuple[AsgiEdge, LambdaEdge]:
     from linkpulse.web.app import create_app
 
-    service.shorten(components.links, "https://example.org/x", alias="abc1234")
-    service.shorten(components.links, "https://example.org/t", alias="taken")
+    service.shorten(components.links, "https://example.org/x", alias="abc1234", now=1e9)
+    service.shorten(components.links, "https://example.org/t", alias="taken", now=1e9 + 1)
+    scopes = {"admin": {"admin"}, "user": keys.DEFAULT_SCOPES, "reader": {"links:read"}}
+    for i, (name, secret) in enumerate(SECRETS.items()):
+        components.keys.add_key(ApiKey(f"{i:08x}", name, keys.hash_key(secret),
+                                       frozenset(scopes[name]), 1_700_000_000))
     asgi = AsgiEdge(create_app(components=components))
     return asgi, LambdaEdge(host="testserver", scheme="http", source_ip="198.51.100.7")
 

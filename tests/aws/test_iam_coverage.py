@@ -24,8 +24,9 @@ pytest.importorskip("hcl2", reason="python-hcl2 is in the `test` extra")
 
 from tests.terraform_support import MAIN_TF, modules
 
-FUNCTIONS = ("shortener", "redirect", "analytics", "stats")
+FUNCTIONS = ("shortener", "redirect", "analytics", "stats", "manage")
 LINKS = "${module.dynamodb.links_table_arn}"
+BY_OWNER = "${module.dynamodb.links_table_arn}/index/by_owner"
 CLICKS = "${module.dynamodb.clicks_table_arn}"
 TOP_INDEX = "${module.dynamodb.clicks_table_arn}/index/top"
 QUEUE = "${module.sqs.queue_arn}"
@@ -69,6 +70,10 @@ class Recorder:
                 [(kind, body)] = item.items()
                 self._add(f"dynamodb:{TRANSACT_ACTION[kind]}", body["TableName"])
             return
+        if operation == "BatchGetItem":
+            for table in params["RequestItems"]:
+                self._add("dynamodb:BatchGetItem", table)
+            return
         target = params.get("TableName") or params.get("QueueUrl") or ""
         if params.get("IndexName"):
             target = f"{target}/index/{params['IndexName']}"
@@ -90,7 +95,7 @@ def recorded(moto_server: Any, aws_clients: tuple[Any, Any]) -> Iterator[Recorde
     dynamodb, sqs = aws_clients
     names = unique_names()
     settings = Settings(backend="aws", endpoint_url=moto_server.endpoint,
-                        visibility_timeout=1, **names)
+                        visibility_timeout=1, open=True, **names)
     create_resources(settings, dynamodb, sqs)
     # Lambda gets the queue URLs from its environment (no GetQueueUrl call).
     urls = {key: sqs.get_queue_url(QueueName=names[f"{key}_name"])["QueueUrl"]
@@ -98,6 +103,7 @@ def recorded(moto_server: Any, aws_clients: tuple[Any, Any]) -> Iterator[Recorde
     settings = settings.replace(queue_url=urls["queue"], dlq_url=urls["dlq"])
     recorder = Recorder({names["links_table"]: LINKS, names["clicks_table"]: CLICKS,
                          f"{names['clicks_table']}/index/top": TOP_INDEX,
+                         f"{names['links_table']}/index/by_owner": BY_OWNER,
                          urls["queue"]: QUEUE, urls["dlq"]: DLQ})
     for client in aws_clients:
         client.meta.events.register("provide-client-params.*.*", recorder)
@@ -143,7 +149,37 @@ def _workload(components: Any, recorder: Recorder) -> None:
     components.queue.delete_batch([m.receipt for m in result.succeeded])
     as_function("stats")
     edge.request("GET", f"/stats/{code}")
+    _keyed_workload(components, edge, as_function)
     as_function("setup")
+
+
+def _keyed_workload(components: Any, edge: Any, as_function: Callable[[str], None]) -> None:
+    """Calls with API keys: one key per function, as each container checks its own."""
+    from linkpulse.core.keys import new_key
+
+    def key(name: str, admin: bool = False) -> dict[str, str]:
+        as_function("setup")
+        secret, record = new_key(name, admin=admin)
+        components.keys.add_key(record)
+        return {"authorization": f"Bearer {secret}", "content-type": "application/json"}
+
+    shortener, stats, manage = key("iam-shortener"), key("iam-stats"), key("iam-manage", True)
+    created = edge.request("POST", "/shorten", body=b'{"url": "https://example.com/k"}',
+                           headers=shortener)
+    code = json.loads(created[2])["code"]
+    edge.request("GET", f"/stats/{code}", headers=stats)
+    for method, path, body in (
+            ("POST", "/api/v1/links", {"url": "https://example.com/m", "tags": ["t"]}),
+            ("GET", "/api/v1/links", None), ("GET", "/api/v1/links?order=clicks", None),
+            ("GET", f"/api/v1/links/{code}", None),
+            ("PATCH", f"/api/v1/links/{code}", {"title": "t"}),
+            ("DELETE", f"/api/v1/links/{code}", None),
+            ("POST", "/api/v1/keys", {"name": "iam-made"}), ("GET", "/api/v1/keys", None),
+            ("DELETE", "/api/v1/keys/iam-made", None)):
+        edge.request(method, path, headers=manage,
+                     body=json.dumps(body).encode() if body is not None else None)
+    # A key's own listing goes through the by_owner index.
+    edge.request("GET", "/api/v1/links", headers=shortener)
 
 
 def _receive(components: Any, n: int) -> list[Any]:

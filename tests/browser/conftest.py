@@ -64,7 +64,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("dashboard") / "dashboard.db",
+    live = LiveServer(tmp_path_factory.mktemp("dashboard") / "dashboard.db", open="true",
                       allow_private_targets=True)  # links to a local trap
     yield live
     live.stop()

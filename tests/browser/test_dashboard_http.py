@@ -16,7 +16,7 @@ STATIC = Path(__file__).resolve().parents[2] / "src" / "linkpulse" / "web" / "st
 
 @pytest.fixture(scope="module")
 def http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    live = LiveServer(tmp_path_factory.mktemp("dashboard-http") / "http.db")
+    live = LiveServer(tmp_path_factory.mktemp("dashboard-http") / "http.db", open="true")
     with httpx.Client(base_url=live.base_url, follow_redirects=False, timeout=10) as client:
         yield client
     live.stop()
@@ -99,7 +99,8 @@ def test_stylesheet_loads_nothing_from_elsewhere() -> None:
 
 
 def test_redirect_answers_only_the_origins_allowed(tmp_path: Path) -> None:
-    live = LiveServer(tmp_path / "origins.db", cors_origins="http://dash.test,http://b.test")
+    live = LiveServer(tmp_path / "origins.db", cors_origins="http://dash.test,http://b.test",
+                      open="true")
     try:
         with httpx.Client(base_url=live.base_url, timeout=10) as client:
             code = client.post("/shorten", json={"url": "https://example.com/o"}).json()["code"]

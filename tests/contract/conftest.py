@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from linkpulse.core.ports import AnalyticsStore, LinkStore
+from linkpulse.core.ports import AnalyticsStore, KeyStore, ManagedLinkStore
 
 MAX_RECEIVE_COUNT = 3
 VISIBILITY_TIMEOUT = 1.0
@@ -23,15 +23,17 @@ VISIBILITY_TIMEOUT = 1.0
 @dataclass
 class Backend:
     name: str
-    links: LinkStore
+    links: ManagedLinkStore
     analytics: AnalyticsStore
     queue: Any
     """A ClickQueue that is also DeadLetters."""
+    keys: KeyStore
     closers: list[Callable[[], object]] = field(default_factory=list)
 
 
 def _sqlite(request: pytest.FixtureRequest, tmp: Path) -> Backend:
     from linkpulse.backends.sqlite.analytics import SqliteAnalyticsStore
+    from linkpulse.backends.sqlite.keys import SqliteKeyStore
     from linkpulse.backends.sqlite.links import SqliteLinkStore
     from linkpulse.backends.sqlite.queue import SqliteQueue
 
@@ -39,14 +41,17 @@ def _sqlite(request: pytest.FixtureRequest, tmp: Path) -> Backend:
     analytics = SqliteAnalyticsStore(tmp / "lp.db")
     queue = SqliteQueue(tmp / "lp.queue.db", visibility_timeout=VISIBILITY_TIMEOUT,
                         max_receive_count=MAX_RECEIVE_COUNT)
-    return Backend("sqlite", links, analytics, queue, [links.close, analytics.close, queue.close])
+    keys = SqliteKeyStore(tmp / "lp.db")
+    return Backend("sqlite", links, analytics, queue, keys,
+                   [links.close, analytics.close, keys.close, queue.close])
 
 
 def _aws(request: pytest.FixtureRequest, tmp: Path) -> Backend:
     """DynamoDB + SQS on a moto server (real boto3 clients over HTTP), fresh resources."""
     make = request.getfixturevalue("aws_components")
-    c = make(visibility_timeout=VISIBILITY_TIMEOUT, max_receive_count=MAX_RECEIVE_COUNT)
-    return Backend("aws", c.links, c.analytics, c.queue, c.closers)
+    c = make(visibility_timeout=VISIBILITY_TIMEOUT, max_receive_count=MAX_RECEIVE_COUNT,
+             cache_size=0)
+    return Backend("aws", c.links, c.analytics, c.queue, c.keys, c.closers)
 
 
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Backend]] = {

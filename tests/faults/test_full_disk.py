@@ -60,7 +60,7 @@ def _write_until_full(write: Callable[[bytes], object], chunk: bytes) -> None:
 
 @pytest.fixture
 def server(small_disk: Path) -> Iterator[LiveServer]:
-    live = LiveServer(small_disk / "lp.db", visibility_timeout=2)
+    live = LiveServer(small_disk / "lp.db", visibility_timeout=2, open="true")
     try:
         yield live
     finally:

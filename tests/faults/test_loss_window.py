@@ -26,7 +26,8 @@ flush being written and the thread's wake-up delay under load (measured 20-40 ms
 
 
 def test_kill_9_mid_burst_loses_at_most_the_documented_window(embedded: Embedded) -> None:
-    server = LiveServer(embedded.db, extra_args=["--no-worker"], click_flush_ms=FLUSH_MS)
+    server = LiveServer(embedded.db, extra_args=["--no-worker"], click_flush_ms=FLUSH_MS,
+                        open="true")
     code = httpx.post(f"{server.base_url}/shorten",
                       json={"url": "https://example.com/burst"}).json()["code"]
     answered: list[float] = []

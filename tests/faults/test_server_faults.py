@@ -19,7 +19,8 @@ def _code(server: LiveServer, url: str = "https://example.com/") -> str:
 
 def test_graceful_shutdown_loses_no_buffered_click(embedded: Embedded) -> None:
     # A long flush interval keeps every click in memory until shutdown.
-    server = LiveServer(embedded.db, extra_args=["--no-worker"], click_flush_ms=10_000)
+    server = LiveServer(embedded.db, extra_args=["--no-worker"], click_flush_ms=10_000,
+                        open="true")
     code = _code(server)
     with httpx.Client(base_url=server.base_url) as http:
         for _ in range(40):
@@ -30,7 +31,7 @@ def test_graceful_shutdown_loses_no_buffered_click(embedded: Embedded) -> None:
 
 
 def test_flushed_clicks_survive_a_killed_server(embedded: Embedded) -> None:
-    server = LiveServer(embedded.db, extra_args=["--no-worker"])
+    server = LiveServer(embedded.db, extra_args=["--no-worker"], open="true")
     code = _code(server)
     with httpx.Client(base_url=server.base_url) as http:
         for _ in range(25):
@@ -44,7 +45,7 @@ def test_flushed_clicks_survive_a_killed_server(embedded: Embedded) -> None:
 
 
 def test_redirects_do_not_wait_for_a_stopped_consumer(embedded: Embedded) -> None:
-    server = LiveServer(embedded.db, extra_args=["--no-worker"])
+    server = LiveServer(embedded.db, extra_args=["--no-worker"], open="true")
     code = _code(server, "https://example.com/no-consumer")
     with httpx.Client(base_url=server.base_url) as http:
         replies = [http.get(f"/{code}") for _ in range(200)]
@@ -57,7 +58,7 @@ def test_redirects_do_not_wait_for_a_stopped_consumer(embedded: Embedded) -> Non
 def test_thousands_of_concurrent_creations_in_a_tiny_code_space(tmp_path: Path) -> None:
     """62 one-character codes, 2000 creations from 64 connections on 2 processes."""
     server = LiveServer(tmp_path / "tiny.db", extra_args=["--workers", "2", "--no-worker"],
-                        code_length=1)
+                        code_length=1, open="true")
     n = 2000
 
     async def create_all() -> list[httpx.Response]:

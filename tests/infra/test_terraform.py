@@ -25,7 +25,10 @@ CLICKS = "${module.dynamodb.clicks_table_arn}"
 TOP_INDEX = "${module.dynamodb.clicks_table_arn}/index/top"
 QUEUE = "${module.sqs.queue_arn}"
 EXPECTED_GRANTS = {
-    "shortener": {("dynamodb:PutItem", LINKS), ("dynamodb:GetItem", LINKS)},  # + blocklist
+    # GetItem on links: the caller's API key and the domain blocklist; UpdateItem: the
+    # key's last use.
+    "shortener": {("dynamodb:PutItem", LINKS), ("dynamodb:GetItem", LINKS),
+                  ("dynamodb:UpdateItem", LINKS)},
     "redirect": {("dynamodb:GetItem", LINKS), ("sqs:SendMessage", QUEUE)},
     "analytics": {
         ("dynamodb:PutItem", CLICKS),
@@ -36,8 +39,15 @@ EXPECTED_GRANTS = {
     },
     "stats": {
         ("dynamodb:GetItem", LINKS),
+        ("dynamodb:UpdateItem", LINKS),
         ("dynamodb:Query", CLICKS),
         ("dynamodb:Query", TOP_INDEX),
+    },
+    "manage": {
+        *((f"dynamodb:{a}", LINKS)
+          for a in ("GetItem", "PutItem", "UpdateItem", "Scan", "BatchGetItem")),
+        ("dynamodb:Query", f"{LINKS}/index/by_owner"),
+        ("dynamodb:BatchGetItem", CLICKS),
     },
 }
 
@@ -183,7 +193,7 @@ def test_checkov_skips_are_justified() -> None:
 # --- functions and IAM ---------------------------------------------------------------------
 
 
-def test_four_functions_from_one_artifact_with_the_contract_handlers() -> None:
+def test_every_function_comes_from_one_artifact_with_its_contract_handler() -> None:
     mods = modules()
     for function in EXPECTED_GRANTS:
         body = mods[function]
@@ -349,22 +359,20 @@ def test_tables_match_the_contract() -> None:
 # --- HTTP API ------------------------------------------------------------------------------------
 
 
-def test_api_routes_are_the_v1_public_api() -> None:
+def test_api_routes_are_the_route_table() -> None:
+    """API Gateway serves exactly the routes `linkpulse.routes` gives a Lambda function,
+    each by that function, plus `$default` (unknown paths and wrong methods get the
+    embedded server's JSON 404/405 from the redirect function, not API Gateway's own)."""
+    from linkpulse.routes import routes
+
     call = modules()["api_gateway"]
     assert call["routes"] == "${local.routes}"
-    assert local_value("${local.routes}") == {
-        "POST /shorten": "shortener",
-        "GET /{code}": "redirect",
-        "GET /stats/{code}": "stats",
-        # HEAD is a redirect that counts no click; $default gives unknown paths and
-        # wrong methods the embedded server's JSON 404/405 instead of API Gateway's own.
-        "HEAD /{code}": "redirect",
-        "$default": "redirect",
-    }
+    declared = {r.key: r.function for r in routes() if r.function is not None}
+    assert local_value("${local.routes}") == {**declared, "$default": "redirect"}
     assert call["functions"] == {
         name: {"function_name": f"${{module.{name}.function_name}}",
                "invoke_arn": f"${{module.{name}.invoke_arn}}"}
-        for name in ("shortener", "redirect", "stats")
+        for name in sorted(set(declared.values()))
     }
 
 

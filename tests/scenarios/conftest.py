@@ -1,9 +1,12 @@
 """HTTP-level scenarios run against every target registered here.
 
-A target is a way to put linkpulse behind HTTP: today the ASGI app served by a real
-``linkpulse serve`` on the SQLite backend. A target answers raw requests with a
-:class:`Reply` and, once clicks were sent, eventually shows them in stats: the scenarios
-only ever wait on that condition, never on a fixed delay.
+A target is a way to put linkpulse behind HTTP: a real ``linkpulse serve`` on SQLite, the
+same on DynamoDB + SQS (moto), and the Lambda handlers behind an emulated API Gateway.
+Targets run with the API open (``serve --open``), so the original anonymous API is
+exercised as its clients use it; ``target.key(...)`` mints API keys in the target's own
+store for the keyed scenarios. A target answers raw requests with a :class:`Reply` and,
+once clicks were sent, eventually shows them in stats: the scenarios only ever wait on
+that condition, never on a fixed delay.
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ class Target(Protocol):
     name: str
     base_url: str
 
+    def key(self, name: str, *, admin: bool = False,
+            scopes: list[str] | None = None) -> str:
+        """A new API key in the target's store."""
+
     def request(self, method: str, path: str, *, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> Reply: ...
 
@@ -52,16 +59,30 @@ class Target(Protocol):
     def close(self) -> None: ...
 
 
+def mint_key(store: Any, name: str, admin: bool, scopes: list[str] | None) -> str:
+    from linkpulse.core.keys import new_key
+
+    secret, record = new_key(name, scopes, admin=admin)
+    store.add_key(record)
+    return secret
+
+
 class HttpTarget:
     """Any linkpulse reachable over real HTTP."""
 
     def __init__(self, name: str, base_url: str, closer: Callable[[], object],
-                 links_count: Callable[[], int]) -> None:
+                 links_count: Callable[[], int], components: Any) -> None:
         self.name = name
         self.base_url = base_url
         self._client = httpx.Client(base_url=base_url, follow_redirects=False, timeout=10)
         self._closer = closer
         self.links_count = links_count
+        self._components = components
+        """The same stores the server uses, built in this process (for keys)."""
+
+    def key(self, name: str, *, admin: bool = False,
+            scopes: list[str] | None = None) -> str:
+        return mint_key(self._components.keys, name, admin, scopes)
 
     def request(self, method: str, path: str, *, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> Reply:
@@ -76,6 +97,7 @@ class HttpTarget:
     def close(self) -> None:
         self._client.close()
         self._closer()
+        self._components.close()
 
 
 def raw_http(host: str, port: int, method: str, path: str, headers: list[tuple[str, str]],
@@ -119,31 +141,38 @@ def _sqlite_links(db: Path) -> Callable[[], int]:
 def _dynamodb_links(dynamodb: Any, table: str) -> Callable[[], int]:
     def count() -> int:
         pages = dynamodb.get_paginator("scan").paginate(
-            TableName=table, Select="COUNT", FilterExpression="code <> :b",
-            ExpressionAttributeValues={":b": {"S": "!blocklist"}})
+            TableName=table, Select="COUNT", FilterExpression="attribute_exists(#url)",
+            ExpressionAttributeNames={"#url": "url"})  # not the blocklist, not API keys
         return sum(int(page["Count"]) for page in pages)
 
     return count
 
 
 def _asgi_sqlite(request: pytest.FixtureRequest, tmp: Path) -> Target:
-    server = LiveServer(tmp / "scenarios.db", visibility_timeout=2)
+    from linkpulse import bootstrap
+    from linkpulse.settings import Settings
+
+    server = LiveServer(tmp / "scenarios.db", visibility_timeout=2, open="true")
+    components = bootstrap.build(Settings(db=tmp / "scenarios.db"), buffered=False)
     return HttpTarget("asgi-sqlite", server.base_url, server.stop,
-                      _sqlite_links(tmp / "scenarios.db"))
+                      _sqlite_links(tmp / "scenarios.db"), components)
 
 
 def _asgi_aws(request: pytest.FixtureRequest, tmp: Path) -> Target:
     """``linkpulse serve --backend aws`` (DynamoDB + SQS on a moto server)."""
+    from linkpulse.backends import aws
     from tests.aws_support import AwsLiveServer
 
-    server = AwsLiveServer(request.getfixturevalue("moto_server"), tmp, visibility_timeout=2)
+    moto = request.getfixturevalue("moto_server")
+    server = AwsLiveServer(moto, tmp, visibility_timeout=2, open="true")
     dynamodb = request.getfixturevalue("aws_clients")[0]
     return HttpTarget("asgi-aws", server.base_url, server.stop,
-                      _dynamodb_links(dynamodb, server.names["links_table"]))
+                      _dynamodb_links(dynamodb, server.names["links_table"]),
+                      aws.build(server.settings, dynamodb=dynamodb, sqs=moto.client("sqs")))
 
 
 class LambdaTarget:
-    """The four Lambda handlers behind an emulated API Gateway (routes from main.tf),
+    """The Lambda handlers behind an emulated API Gateway (routes from main.tf),
     with a local event source mapping feeding the analytics handler."""
 
     def __init__(self, components: Any) -> None:
@@ -165,6 +194,10 @@ class LambdaTarget:
 
         self.links_count = _dynamodb_links(
             MotoServer.client_for(settings.endpoint_url, "dynamodb"), settings.links_table)
+
+    def key(self, name: str, *, admin: bool = False,
+            scopes: list[str] | None = None) -> str:
+        return mint_key(self.components.keys, name, admin, scopes)
 
     def request(self, method: str, path: str, *, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> Reply:
@@ -192,7 +225,7 @@ class LambdaTarget:
 
 def _lambda_aws(request: pytest.FixtureRequest, tmp: Path) -> Target:
     make = request.getfixturevalue("aws_components")
-    return LambdaTarget(make(visibility_timeout=2))
+    return LambdaTarget(make(visibility_timeout=2, open=True))
 
 
 TARGETS: dict[str, Callable[[pytest.FixtureRequest, Path], Target]] = {

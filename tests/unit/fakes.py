@@ -61,6 +61,38 @@ class FakeAnalytics:
         return Analytics(total=sum(c.event.code == code for c in self.seen.values()))
 
 
+class FakeKeyStore:
+    def __init__(self) -> None:
+        from linkpulse.core.models import ApiKey
+
+        self.keys: dict[str, ApiKey] = {}
+        self.touched: list[tuple[str, int]] = []
+
+    def add_key(self, key: object) -> None:
+        from linkpulse.core.models import ApiKey
+
+        assert isinstance(key, ApiKey)
+        self.keys[key.id] = key
+
+    def get_key(self, key_id: str) -> object:
+        return self.keys.get(key_id)
+
+    def list_keys(self) -> list[object]:
+        return list(self.keys.values())
+
+    def revoke_key(self, name: str, now: int) -> object:
+        from dataclasses import replace
+
+        for key in self.keys.values():
+            if key.name == name and key.revoked_at is None:
+                self.keys[key.id] = replace(key, revoked_at=now)
+                return self.keys[key.id]
+        return None
+
+    def touch_key(self, key_id: str, now: int) -> None:
+        self.touched.append((key_id, now))
+
+
 class FakeBlocklist:
     def __init__(self, *domains: str) -> None:
         self.blocked = set(domains)

@@ -200,3 +200,32 @@ def test_full_cache_evicts_the_least_recently_used_link() -> None:
     assert inner.gets == gets
     cached.get("b")
     assert inner.gets == gets + 1
+
+
+def test_a_cache_with_a_ttl_reads_an_edited_link_again() -> None:
+    """AWS: no change log, so an entry is served at most ``ttl`` seconds."""
+    from dataclasses import replace
+
+    from linkpulse.core.cache import CachedLinkStore
+    from tests.support import wait_for
+
+    inner = FakeLinkStore()
+    link = Link("ttl1", "https://a.example/", "https://a.example/", 0)
+    inner.create_if_absent(link)
+    cache = CachedLinkStore(inner, 10, ttl=0.2)  # type: ignore[arg-type]
+    assert cache.get("ttl1") == link
+    inner.links["ttl1"] = replace(link, disabled=True)
+    assert not cache.get("ttl1").disabled  # type: ignore[union-attr]  # still cached
+    wait_for(lambda: cache.get("ttl1").disabled, timeout=2,  # type: ignore[union-attr]
+             message="the edit after the ttl")
+
+
+def test_forward_query_appends_before_the_fragment_and_encodes() -> None:
+    from linkpulse.core.service import forward_query
+
+    assert forward_query("https://a.example/p#top", "utm=1") == "https://a.example/p?utm=1#top"
+    assert forward_query("https://a.example/?x=1", "a=<b> c") == (
+        "https://a.example/?x=1&a=%3Cb%3E%20c")
+    assert forward_query("https://a.example/", "q=\r\nSet-Cookie:x") == (
+        "https://a.example/?q=%0D%0ASet-Cookie:x")
+    assert forward_query("https://a.example/", "x" * 3000) == "https://a.example/"

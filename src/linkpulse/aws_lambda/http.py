@@ -1,9 +1,10 @@
-"""The HTTP edge on API Gateway (HTTP API, payload format 2.0), shared by three handlers.
+"""The HTTP edge on API Gateway (HTTP API, payload format 2.0), shared by the handlers.
 
-Every answer comes from :class:`linkpulse.api.HttpApi`; this module only moves bytes
-between the event and it, and wraps the answer exactly as the ASGI app does: the same
-JSON 404/405 for unknown routes and the same CORS headers (the ASGI app's CORS
-middleware is mirrored here, and a parity test pins the two edges together).
+Each function's resolver is built from the route table (:mod:`linkpulse.routes`): the
+routes declared for that function, answered by :meth:`HttpApi.handle`. This module only
+moves bytes between the event and it, and wraps the answer exactly as the ASGI app does:
+the same JSON 404/405 for unknown routes and the same CORS headers (a parity test pins
+the two edges together).
 """
 
 from __future__ import annotations
@@ -15,37 +16,57 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from linkpulse import api as http_api
+from linkpulse import routes as table
 from linkpulse.aws_lambda import events, runtime
 from linkpulse.core.codes import could_exist, is_reserved
 from linkpulse.core.errors import InvalidInput
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
-CORS_METHODS = "GET, POST, HEAD, OPTIONS"
-CORS_HEADERS = ("Accept", "Accept-Language", "Content-Language", "Content-Type",
-                "content-type")  # the CORS-safelisted ones + what the API reads
+CORS_METHODS = ", ".join(http_api.CORS_METHODS)
+# The CORS-safelisted ones + what the API reads, sorted as the ASGI middleware lists them.
+CORS_HEADERS = tuple(sorted({"Accept", "Accept-Language", "Content-Language", "Content-Type",
+                             *http_api.CORS_HEADERS}))
 CORS_MAX_AGE = "600"
 PREFLIGHT_VARY = ("Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
                   "Access-Control-Request-Private-Network")
-_ROUTES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
-    (re.compile(r"/shorten"), frozenset({"POST"})),
-    (re.compile(r"/stats/[^/]+"), frozenset({"GET"})),
-    (re.compile(r"/[^/]+"), frozenset({"GET", "HEAD"})),
-)
 
 
-def resolver() -> APIGatewayHttpResolver:
+def resolver(function: str) -> APIGatewayHttpResolver:
+    """The resolver of one Lambda function: every route the table gives it."""
     app = APIGatewayHttpResolver()
+    for route in table.for_function(function):
+        rule = re.sub(r"\{(\w+)\}", r"<\1>", route.path)
+        app.route(rule, method=route.method)(_answer(app, route))
 
     @app.not_found
     def not_found(_: Exception) -> Response[str]:
         event = app.current_event
         method = event.request_context.http.method
-        known = any(p.fullmatch(event.path) for p, methods in _ROUTES if method not in methods)
+        known = table.methods_of(event.path) - {method}
         return reply(http_api.error_response(405, "Method Not Allowed") if known
                      else http_api.error_response(404, "Not Found"))
 
     return app
+
+
+def _answer(app: APIGatewayHttpResolver, route: table.Route) -> Callable[..., Response[str]]:
+    def answer(**path_params: str) -> Response[str]:
+        event = app.current_event
+        request = table.Request(
+            method=route.method,
+            path_params=path_params,
+            query=dict(event.query_string_parameters or {}),
+            headers={k.lower(): v for k, v in (event.headers or {}).items()},
+            body=body(app) if route.request is not None else b"",
+            client_ip=event.request_context.http.source_ip,
+            base_url=base_url(app),
+            query_string=event.raw_query_string or "",
+        )
+        return reply(runtime.api().handle(route, request))
+
+    answer.__name__ = route.name
+    return answer
 
 
 def reply(response: http_api.Response) -> Response[str]:

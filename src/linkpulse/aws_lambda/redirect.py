@@ -3,21 +3,7 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
+from linkpulse.aws_lambda import http
 
-from linkpulse.aws_lambda import http, runtime
-
-app = http.resolver()
-
-
-@app.route("/<code>", method=["GET", "HEAD"])
-def redirect(code: str) -> Response[str]:
-    event = app.current_event
-    request = event.request_context.http
-    return http.reply(runtime.api().redirect(
-        code, count=request.method == "GET", user_agent=event.headers.get("user-agent"),
-        referer=event.headers.get("referer"), client_ip=request.source_ip,
-    ))
-
-
+app = http.resolver("redirect")
 handler = http.handler(app)

@@ -1,7 +1,7 @@
 """One root error and a small tree under it.
 
 Adapters translate vendor errors (sqlite3, botocore) into these; the edges map them to
-HTTP responses in exactly one place (``linkpulse.http``).
+HTTP responses in exactly one place (``linkpulse.api``).
 """
 
 from __future__ import annotations
@@ -47,6 +47,24 @@ class LinkExpired(LinkpulseError):
     """The link existed but its expiry time has passed."""
 
 
+class LinkGone(LinkpulseError):
+    """The link was disabled or deleted by its owner."""
+
+
+class Unauthorized(LinkpulseError):
+    """No API key, or one that is unknown, expired or revoked."""
+
+
+class Forbidden(LinkpulseError):
+    """The API key lacks the scope an operation needs."""
+
+
+class KeyNameTaken(LinkpulseError):
+    """An API key with this name already exists."""
+
+
+class KeyNotFound(LinkpulseError):
+    """No live API key has this name."""
 class LinkBlocked(LinkpulseError):
     """The link points to a domain the operator has blocked since it was created."""
 

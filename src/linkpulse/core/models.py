@@ -17,9 +17,68 @@ class Link:
     """Epoch seconds."""
     expires_at: int | None = None
     """Epoch seconds after which the link no longer redirects, or None."""
+    owner: str | None = None
+    """Id of the API key that created the link; None for links made on an open API."""
+    title: str | None = None
+    tags: tuple[str, ...] = ()
+    forward_query: bool = False
+    """Append the redirect request's query string to the target (UTM tags pass through)."""
+    disabled: bool = False
+    """A disabled link answers 410 until it is enabled again."""
+    deleted: bool = False
+    """A tombstone: the code answers 410 and is never handed out again."""
 
     def is_expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at
+
+    @property
+    def gone(self) -> bool:
+        """Disabled or deleted: the redirect answers 410."""
+        return self.disabled or self.deleted
+
+
+@dataclass(frozen=True, slots=True)
+class LinkQuery:
+    """What ``GET /api/v1/links`` asks a link store for (newest first)."""
+
+    owner: str | None = None
+    """Only this key's links; None = every link (an admin's view)."""
+    search: str | None = None
+    """Case-insensitive substring of the code, the URL or the title."""
+    tag: str | None = None
+    created_from: int | None = None
+    created_to: int | None = None
+    """Epoch seconds, both bounds included."""
+    after: tuple[int, str] | None = None
+    """Keyset cursor: links strictly older than this (created_at, code)."""
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An API key as stored: never the key itself, only its hash."""
+
+    id: str
+    """Public part of the key (``lp_<id>_...``): how a key is found, and a link's owner."""
+    name: str
+    hash: str
+    """SHA-256 of the whole key, hex."""
+    scopes: frozenset[str]
+    created_at: int
+    expires_at: int | None = None
+    revoked_at: int | None = None
+    last_used_at: int | None = None
+
+    @property
+    def admin(self) -> bool:
+        return "admin" in self.scopes
+
+    @property
+    def prefix(self) -> str:
+        return f"lp_{self.id}"
+
+    def usable(self, now: float) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
 
 # ClickEvent, Click and Message are made once per click in the consumer: they are named

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from linkpulse.core.models import Analytics, Click, Link, Message
+from linkpulse.core.models import Analytics, ApiKey, Click, Link, LinkQuery, Message
 
 if TYPE_CHECKING:
     from linkpulse.core.ratelimit import Rate
@@ -27,7 +27,38 @@ class LinkStore(Protocol):
         """
 
     def get(self, code: str) -> Link | None:
-        """The link with this code, or None."""
+        """The link with this code (a deleted one too: its tombstone), or None."""
+
+
+class ManagedLinkStore(LinkStore, Protocol):
+    """What link management needs beyond creating and reading one link."""
+
+    def update(self, link: Link) -> None:
+        """Replace the stored link with this code (it must exist); a tombstone too."""
+
+    def query(self, query: LinkQuery) -> list[Link]:
+        """Live (not deleted) links matching ``query``, newest first (created_at, code
+        descending), at most ``query.limit``."""
+
+    def codes(self, query: LinkQuery) -> list[str]:
+        """Codes of every live link matching ``query``'s filters (cursor and limit
+        ignored): for orders the store cannot sort by, like clicks."""
+
+
+class KeyStore(Protocol):
+    def add_key(self, key: ApiKey) -> None:
+        """Store a new key; raise ``KeyNameTaken`` if its name is in use."""
+
+    def get_key(self, key_id: str) -> ApiKey | None: ...
+
+    def list_keys(self) -> list[ApiKey]:
+        """Every key, revoked ones included, oldest first."""
+
+    def revoke_key(self, name: str, now: int) -> ApiKey | None:
+        """Revoke the key named ``name``; None if there is no such live key."""
+
+    def touch_key(self, key_id: str, now: int) -> None:
+        """Note that the key was used at ``now``."""
 
 
 class ClickSender(Protocol):
@@ -93,6 +124,9 @@ class AnalyticsStore(Protocol):
     def analytics(self, code: str, top: int = 5, recent: int = 10) -> Analytics:
         """All-time aggregates of ``code``, read without scanning click rows."""
 
+    def totals(self, codes: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """``{code: (total clicks, bot clicks)}`` of the codes that have clicks, read
+        from the counters: the click summary of a page of links."""
 
 class Blocklist(Protocol):
     """The operator's blocked domains, with a version stamp that changes on every edit

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from urllib.parse import quote
 
 from linkpulse.core import codes
 from linkpulse.core.clicks import decode_event, new_click
@@ -18,6 +19,7 @@ from linkpulse.core.errors import (
     InvalidInput,
     LinkBlocked,
     LinkExpired,
+    LinkGone,
     LinkNotFound,
 )
 from linkpulse.core.models import BatchResult, Click, ClickEvent, Link, Message, Stats
@@ -41,6 +43,10 @@ def shorten(
     expires_at: object = None,
     code_length: int = codes.DEFAULT_CODE_LENGTH,
     now: float | None = None,
+    owner: str | None = None,
+    title: str | None = None,
+    tags: tuple[str, ...] = (),
+    forward_query: bool = False,
     policy: DestinationPolicy | None = None,
     own_url: str = "",
 ) -> Link:
@@ -53,11 +59,16 @@ def shorten(
     """
     created = int(time.time() if now is None else now)
     original, location = validate_url(url)
-    expiry = _validate_expiry(expires_at, created)
+    expiry = validate_expiry(expires_at, created)
     if policy is not None:
         policy.check(location, own_url)
+
+    def make(code: str) -> Link:
+        return Link(code, original, location, created, expiry, owner=owner, title=title,
+                    tags=tags, forward_query=forward_query)
+
     if alias is not None:
-        link = Link(codes.validate_alias(alias), original, location, created, expiry)
+        link = make(codes.validate_alias(alias))
         try:
             store.create_if_absent(link)
         except CodeTaken as exc:
@@ -65,7 +76,7 @@ def shorten(
         return link
     for attempt in range(MAX_ATTEMPTS):
         length = min(code_length + attempt // ATTEMPTS_PER_LENGTH, codes.MAX_CODE_LENGTH)
-        link = Link(codes.generate_code(length), original, location, created, expiry)
+        link = make(codes.generate_code(length))
         if codes.is_reserved(link.code):
             continue
         try:
@@ -76,7 +87,7 @@ def shorten(
     raise CodeSpaceExhausted(f"no free code found in {MAX_ATTEMPTS} attempts")
 
 
-def _validate_expiry(expires_at: object, now: int) -> int | None:
+def validate_expiry(expires_at: object, now: int) -> int | None:
     if expires_at is None:
         return None
     if (isinstance(expires_at, bool) or not isinstance(expires_at, int | float)
@@ -98,6 +109,8 @@ def resolve(store: LinkStore, code: str, now: float | None = None,
     link = store.get(code)
     if link is None:
         raise LinkNotFound(code)
+    if link.gone:
+        raise LinkGone(code)
     when = time.time() if now is None else now
     if link.is_expired(when):
         raise LinkExpired(code)
@@ -122,6 +135,21 @@ def record_click(
     except Exception:
         log.exception("click %s for %s could not be queued", click_id, code)
     return click_id
+
+
+MAX_FORWARDED_QUERY = 2_048
+_QUERY_SAFE = "=&;%+/?:@!$'()*,~-._"
+
+
+def forward_query(location: str, query: str) -> str:
+    """``location`` with a redirect request's query string appended (before any
+    fragment), percent-encoded so nothing a client sends reaches the header raw.
+    An over-long query is not forwarded."""
+    if not query or len(query) > MAX_FORWARDED_QUERY:
+        return location
+    base, hash_, fragment = location.partition("#")
+    joined = f"{base}{'&' if '?' in base else '?'}{quote(query, safe=_QUERY_SAFE)}"
+    return f"{joined}{hash_}{fragment}"
 
 
 def enrich(event: ClickEvent) -> Click:
@@ -200,10 +228,12 @@ def _record_bisecting(analytics: AnalyticsStore, items: list[tuple[Message, Clic
     return recorded, failed
 
 
-def stats(store: LinkStore, analytics: AnalyticsStore, code: str) -> Stats:
+def stats(store: LinkStore, analytics: AnalyticsStore, code: str,
+          sees: Callable[[str | None], bool] = lambda owner: True) -> Stats:
+    """A link's analytics, if ``sees`` its owner (another key's link is not found)."""
     if not codes.could_exist(code):
         raise LinkNotFound(code)
     link = store.get(code)
-    if link is None:
+    if link is None or link.deleted or not sees(link.owner):
         raise LinkNotFound(code)
     return Stats(link, analytics.analytics(code))

@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
@@ -21,9 +20,18 @@ from starlette.responses import Response as StarletteResponse
 
 import linkpulse
 from linkpulse import bootstrap
-from linkpulse.api import Response, error_response, response_for
+from linkpulse.api import (
+    CORS_HEADERS,
+    CORS_METHODS,
+    HttpApi,
+    Response,
+    error_response,
+    response_for,
+)
 from linkpulse.bootstrap import Components
 from linkpulse.core.errors import PayloadTooLarge, RequestTimeout
+from linkpulse.routes import Request as ApiRequest
+from linkpulse.routes import Route, routes
 from linkpulse.settings import Settings
 from linkpulse.web import dashboard, schemas
 from linkpulse.web.fastpath import RedirectFastPath
@@ -76,6 +84,39 @@ SYNC_THREADS = 8
 gains nothing from anyio's default 40."""
 
 
+def _endpoint(api: HttpApi, route: Route, max_body: int, body_timeout: float
+              ) -> Callable[[Request], Awaitable[StarletteResponse]]:
+    """The FastAPI endpoint of one declared route: build the edge-neutral request,
+    answer it with :meth:`HttpApi.handle` off the event loop."""
+    reads_body = route.request is not None
+
+    async def endpoint(request: Request) -> StarletteResponse:
+        body = b""
+        if reads_body:
+            try:
+                body = await _read_body(request, max_body, body_timeout)
+            except PayloadTooLarge as exc:
+                return _send(response_for(exc))
+            except ClientDisconnect:  # nobody to answer; not worth more than a debug line
+                log.debug("client disconnected before sending its whole body")
+                return _send(error_response(400, "incomplete request body"))
+        client = request.client
+        req = ApiRequest(
+            method=request.method,
+            path_params=dict(request.path_params),
+            query=dict(request.query_params),
+            headers=dict(request.headers),
+            body=body,
+            client_ip=client.host if client else None,
+            base_url=_base_url(request),
+            query_string=request.scope.get("query_string", b"").decode("latin-1"),
+        )
+        return _send(await run_in_threadpool(api.handle, route, req))
+
+    endpoint.__name__ = route.name
+    return endpoint
+
+
 def create_api_app(components: Components, *, own_lifecycle: bool = True) -> FastAPI:
     settings = components.settings
     api = components.http_api()
@@ -115,60 +156,19 @@ def create_api_app(components: Components, *, own_lifecycle: bool = True) -> Fas
     async def unexpected(_: Request, exc: Exception) -> StarletteResponse:
         return _send(response_for(exc))
 
-    @app.post("/shorten", status_code=201, tags=["links"], **schemas.SHORTEN)
-    async def shorten(request: Request) -> StarletteResponse:
-        """Create a short link (random 7-character code, or your own `alias`)."""
-        try:
-            body = await _read_body(request, settings.max_body_bytes, settings.body_timeout)
-        except PayloadTooLarge as exc:
-            return _send(response_for(exc))
-        except ClientDisconnect:  # nobody to answer; not worth more than a debug line
-            log.debug("client disconnected before sending its whole body")
-            return _send(error_response(400, "incomplete request body"))
-        client = request.client
-        return _send(await run_in_threadpool(api.shorten, body, _base_url(request),
-                                             client.host if client else None))
-
-    @app.get("/stats/{code}", tags=["links"], **schemas.STATS)
-    def stats(code: str, request: Request) -> StarletteResponse:
-        """All-time click analytics of one link, computed over every click."""
-        return _send(api.stats(code, _base_url(request)))
-
-    @app.get("/healthz", tags=["operations"], **schemas.HEALTH)
-    def healthz() -> dict[str, Any]:
-        """Liveness: the process is up and can read its store."""
-        return {"status": "ok", "version": linkpulse.__version__, "backend": settings.backend}
-
-    @app.get("/api/queue", tags=["operations"], **schemas.QUEUE)
-    def queue_depth() -> dict[str, int]:
-        """Approximate queue depths: the pipeline's backlog and its dead letters."""
-        visible, in_flight = components.queue.approximate_depth()
-        return {"visible": visible, "in_flight": in_flight,
-                "dead_letters": components.dead_letters.dlq_depth()}
-
     dashboard.install(app)
-
-    @app.api_route("/{code}", methods=["GET", "HEAD"], tags=["links"], **schemas.REDIRECT)
-    def redirect(code: str, request: Request) -> StarletteResponse:
-        """Redirect to the link's URL (302) and count the click; `HEAD` does not count.
-
-        Served by the redirect fast path; this route documents it and serves the same
-        response if the fast path is bypassed.
-        """
-        client = request.client
-        return _send(api.redirect(
-            code, count=request.method == "GET",
-            user_agent=request.headers.get("user-agent"),
-            referer=request.headers.get("referer"),
-            client_ip=client.host if client else None,
-        ))
+    for route in routes():  # literal paths first, so /{code} comes last
+        app.add_api_route(route.path, _endpoint(api, route, settings.max_body_bytes,
+                                                    settings.body_timeout),
+                          methods=[route.method], **schemas.openapi(route))
+    schemas.install_security(app)
 
     app.add_middleware(NoSniff)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.origins,
-        allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
-        allow_headers=["content-type"],
+        allow_methods=CORS_METHODS,
+        allow_headers=CORS_HEADERS,
         max_age=600,
     )
     return app

@@ -60,6 +60,7 @@ class RedirectFastPath:
             elif name == _ORIGIN:
                 origin = value
         client = scope.get("client")
+        query: bytes = scope.get("query_string") or b""
         try:
             location = self.api.redirect_location(
                 code,
@@ -67,6 +68,7 @@ class RedirectFastPath:
                 user_agent=user_agent,
                 referer=referer,
                 client_ip=client[0] if client else None,
+                query=query.decode("latin-1") if query else "",
             )
         except Exception as exc:
             await self.answer(scope, send, response_for(exc), origin)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import FastAPI
 from pydantic import BaseModel, Field
+
+from linkpulse.routes import Route
 
 
 class ErrorBody(BaseModel):
@@ -92,32 +95,135 @@ class QueueDepth(BaseModel):
     dead_letters: int
 
 
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {s: {"model": ErrorBody} for s in statuses}
+class Clicks(BaseModel):
+    total: int
+    human: int
+    bots: int
 
 
-SHORTEN: dict[str, Any] = {
-    "response_model": None,
-    "responses": {201: {"model": ShortenResponse}, **_errors(400, 409, 413, 503)},
-    "openapi_extra": {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": ShortenRequest.model_json_schema()}},
-        }
-    },
+class LinkCreate(ShortenRequest):
+    title: str | None = Field(None, max_length=200)
+    tags: list[str] = Field(default_factory=list, max_length=20,
+                            description="up to 20 tags of 1-40 characters")
+    forward_query: bool = Field(False, description="append the redirect request's query "
+                                                   "string to the target (UTM tags)")
+
+
+class LinkPatch(BaseModel):
+    url: str | None = None
+    title: str | None = None
+    tags: list[str] | None = None
+    expires_at: int | None = None
+    disabled: bool | None = None
+    forward_query: bool | None = None
+
+
+class LinkOut(BaseModel):
+    code: str
+    short_url: str
+    original_url: str
+    title: str | None
+    tags: list[str]
+    created_at: int
+    expires_at: int | None
+    disabled: bool
+    forward_query: bool
+    owner: str | None = Field(description="id of the key that created the link")
+    clicks: Clicks | None = None
+
+
+class LinkPage(BaseModel):
+    links: list[LinkOut]
+    next: str | None = Field(description="pass as `cursor` for the next page; null at the end")
+
+
+class KeyCreate(BaseModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+    scopes: list[str] | None = Field(None, description="default: every scope but admin")
+    admin: bool = False
+    expires_at: int | None = None
+
+
+class KeyOut(BaseModel):
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: int
+    last_used_at: int | None
+    expires_at: int | None
+    revoked_at: int | None
+
+
+class KeyCreated(KeyOut):
+    key: str = Field(description="the API key: shown in this answer only")
+
+
+class KeyList(BaseModel):
+    keys: list[KeyOut]
+
+
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer",
+               "description": "`Authorization: Bearer lp_...`"},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
 }
-STATS: dict[str, Any] = {
-    "response_model": None,
-    "responses": {200: {"model": StatsResponse}, **_errors(404)},
-}
-REDIRECT: dict[str, Any] = {
-    "response_model": None,
-    "status_code": 302,
-    "responses": {
-        302: {"description": "Redirect; `Location` is the original URL",
-              "headers": {"Location": {"schema": {"type": "string"}}}},
-        **_errors(404, 410),
-    },
-}
-HEALTH: dict[str, Any] = {"response_model": Health}
-QUEUE: dict[str, Any] = {"response_model": QueueDepth}
+_ERROR_TEXT = {400: "Bad request", 401: "Missing, unknown, expired or revoked API key",
+               403: "The API key lacks the scope", 404: "Not found", 409: "Conflict",
+               410: "Link disabled, deleted or expired", 413: "Body too large",
+               503: "Storage unavailable; retry after `Retry-After` seconds"}
+
+
+def openapi(route: Route) -> dict[str, Any]:
+    """``add_api_route`` options documenting one declared route."""
+    responses: dict[int | str, dict[str, Any]] = {
+        s: {"model": ErrorBody, "description": _ERROR_TEXT.get(s, "Error")}
+        for s in route.errors}
+    if route.status == 302:
+        responses[302] = {"description": "Redirect; `Location` is the original URL",
+                          "headers": {"Location": {"schema": {"type": "string"}}},
+                          "content": None}
+    elif route.response is not None:
+        responses[route.status] = {"model": globals()[route.response]}
+    else:
+        responses[route.status] = {"description": "Done (no body)"}
+    extra: dict[str, Any] = {"parameters": [
+        {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+        for p in route.params] + [
+        {"name": q, "in": "query", "required": False, "schema": {"type": "string"}}
+        for q in route.query if q != "*"]}
+    if route.request is not None:
+        schema = globals()[route.request].model_json_schema(ref_template=REF)
+        extra["requestBody"] = {"required": True,
+                                "content": {"application/json": {"schema": schema}}}
+    if route.scope is not None:
+        extra["security"] = [{"bearer": []}, {"apiKey": []}]
+        if route.open:
+            extra["security"].append({})
+    return {"name": route.name, "operation_id": route.name, "status_code": route.status,
+            "response_model": None, "responses": responses, "openapi_extra": extra,
+            "tags": [route.tag], "summary": route.summary,
+            "description": route.description or route.summary,
+            "include_in_schema": True}
+
+
+REF = "#/components/schemas/{model}"
+
+
+def install_security(app: FastAPI) -> None:
+    """Add the security schemes (and nested request models) to the OpenAPI document."""
+    build = app.openapi
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = build()
+            components = doc.setdefault("components", {})
+            components["securitySchemes"] = SECURITY_SCHEMES
+            defs = components.setdefault("schemas", {})
+            for name in ("ShortenRequest", "LinkCreate", "LinkPatch", "KeyCreate"):
+                for sub, sub_schema in (globals()[name].model_json_schema(ref_template=REF)
+                                        .get("$defs", {}).items()):
+                    defs.setdefault(sub, sub_schema)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = document  # type: ignore[method-assign]

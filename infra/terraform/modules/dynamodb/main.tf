@@ -1,7 +1,10 @@
 # Links and click analytics tables.
 #
 # links:  code (S) -> the link; `ttl` is set only on links that expire (the redirect still
-#         checks expiry itself because TTL deletion lags by hours).
+#         checks expiry itself because TTL deletion lags by hours). A link made with an
+#         API key carries `owner`: the sparse GSI `by_owner` (owner, created_at) lists a
+#         key's links newest first. API keys live here too, as `key#<id>` items and a
+#         `keys#` directory (no short code can contain `#`).
 # clicks: raw click rows   pk = "C#<code>", sk = "<click_id>" (time-sortable), `ttl` set;
 #         aggregate rows   pk = "A#<code>", sk = "<dim>#<key>", count `n`, and
 #                          gpk = "<code>#<dim>" on top-N dimensions -> GSI `top` (gpk, n).
@@ -15,6 +18,23 @@ resource "aws_dynamodb_table" "links" {
   attribute {
     name = "code"
     type = "S"
+  }
+
+  attribute {
+    name = "owner"
+    type = "S"
+  }
+
+  attribute {
+    name = "created_at"
+    type = "N"
+  }
+
+  global_secondary_index {
+    name            = "by_owner"
+    hash_key        = "owner"
+    range_key       = "created_at"
+    projection_type = "ALL"
   }
 
   ttl {

@@ -12,14 +12,16 @@ from typing import Any
 from linkpulse.backends.aws.analytics import DynamoAnalyticsStore
 from linkpulse.backends.aws.blocklist import DynamoBlocklist
 from linkpulse.backends.aws.clients import LazyClient, make_client
+from linkpulse.backends.aws.keys import DynamoKeyStore
 from linkpulse.backends.aws.links import DynamoLinkStore
 from linkpulse.backends.aws.queue import SqsQueue
 from linkpulse.bootstrap import Components
 from linkpulse.core.cache import CachedLinkStore
-from linkpulse.core.ports import ClickSender, LinkStore
+from linkpulse.core.ports import ClickSender, ManagedLinkStore
 from linkpulse.settings import Settings
 
-__all__ = ["DynamoAnalyticsStore", "DynamoBlocklist", "DynamoLinkStore", "SqsQueue", "build"]
+__all__ = ["DynamoAnalyticsStore", "DynamoBlocklist", "DynamoKeyStore", "DynamoLinkStore",
+           "SqsQueue", "build"]
 
 
 def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
@@ -35,6 +37,7 @@ def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
     dynamodb = LazyClient(dynamodb, lambda: make_client("dynamodb", endpoint, region))
     store = DynamoLinkStore(settings.links_table, dynamodb, endpoint_url=endpoint,
                             region=region)
+    keys = DynamoKeyStore(settings.links_table, dynamodb, endpoint_url=endpoint, region=region)
     analytics = DynamoAnalyticsStore(settings.clicks_table, dynamodb,
                                      retention_days=settings.click_retention_days,
                                      endpoint_url=endpoint, region=region)
@@ -50,7 +53,11 @@ def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
                              max_buffered=settings.click_buffer_max)
         sender = buf
         closers.append(buf.close)
-    links: LinkStore = CachedLinkStore(store, settings.cache_size) if settings.cache_size else store
+    # No change log on DynamoDB: a cached link is re-read after cache_ttl seconds.
+    links: ManagedLinkStore = (CachedLinkStore(store, settings.cache_size,
+                                               ttl=settings.cache_ttl)
+                               if settings.cache_size else store)
     blocklist = DynamoBlocklist(settings.links_table, dynamodb, endpoint_url=endpoint,
                                 region=region)
-    return Components(settings, links, analytics, queue, queue, sender, closers, blocklist)
+    return Components(settings, links, analytics, queue, queue, sender, keys, closers,
+                      blocklist)

@@ -217,6 +217,22 @@ class DynamoAnalyticsStore:
             recent=tuple(_click(code, item) for item in clicks),
         )
 
+    def totals(self, codes: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """The summary items of ``codes``, 100 per ``BatchGetItem``."""
+        out: dict[str, tuple[int, int]] = {}
+        with translated("reading click totals"):
+            for start in range(0, len(codes), 100):
+                keys = [{"pk": {"S": f"A#{c}"}, "sk": {"S": TOTAL_SK}}
+                        for c in dict.fromkeys(codes[start:start + 100])]
+                request: dict[str, Any] = {self.table: {"Keys": keys}}
+                while request:
+                    answer = self.client.batch_get_item(RequestItems=request)
+                    for item in answer["Responses"].get(self.table, []):
+                        out[item["pk"]["S"][2:]] = (int(item.get("n", {"N": "0"})["N"]),
+                                                    int(item.get("bots", {"N": "0"})["N"]))
+                    request = answer.get("UnprocessedKeys") or {}
+        return out
+
     def _top(self, gpk: str, top: int) -> tuple[Count, ...]:
         """Top ``top`` keys by count, ties broken by key (like the SQLite store).
 

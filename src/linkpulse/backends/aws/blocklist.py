@@ -9,23 +9,12 @@ second while it is warm.
 
 from __future__ import annotations
 
-from typing import Any
-
-from linkpulse.backends.aws.clients import LazyClient, make_client, translated
+from linkpulse.backends.aws.clients import DynamoTable, translated
 
 KEY = {"code": {"S": "!blocklist"}}
 
 
-class DynamoBlocklist:
-    def __init__(self, table: str, client: Any = None, *, endpoint_url: str = "",
-                 region: str = "us-east-1") -> None:
-        self.table = table
-        self._client = LazyClient(client, lambda: make_client("dynamodb", endpoint_url, region))
-
-    @property
-    def client(self) -> Any:
-        return self._client.get()
-
+class DynamoBlocklist(DynamoTable):
     def version(self) -> object:
         with translated("reading the blocklist version"):
             item = self.client.get_item(

@@ -58,6 +58,20 @@ class LazyClient:
         return self._client
 
 
+class DynamoTable:
+    """What every DynamoDB adapter starts from: its table's name and a client, injected
+    or built on first use."""
+
+    def __init__(self, table: str, client: Any = None, *, endpoint_url: str = "",
+                 region: str = "us-east-1") -> None:
+        self.table = table
+        self._client = LazyClient(client, lambda: make_client("dynamodb", endpoint_url, region))
+
+    @property
+    def client(self) -> Any:
+        return self._client.get()
+
+
 def error_code(exc: BaseException) -> str:
     response = getattr(exc, "response", None)
     if isinstance(response, dict):

@@ -16,7 +16,12 @@ from linkpulse.settings import Settings
 
 def create_resources(settings: Settings, dynamodb: Any, sqs: Any) -> None:
     with translated("creating resources"):
-        _table(dynamodb, settings.links_table, {"code": "S"}, [("code", "HASH")])
+        _table(dynamodb, settings.links_table,
+               {"code": "S", "owner": "S", "created_at": "N"}, [("code", "HASH")],
+               gsi=[{"IndexName": "by_owner",
+                     "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"},
+                                   {"AttributeName": "created_at", "KeyType": "RANGE"}],
+                     "Projection": {"ProjectionType": "ALL"}}])
         _table(
             dynamodb, settings.clicks_table, {"pk": "S", "sk": "S", "gpk": "S", "n": "N"},
             [("pk", "HASH"), ("sk", "RANGE")],

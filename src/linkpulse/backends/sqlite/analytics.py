@@ -324,6 +324,22 @@ class SqliteAnalyticsStore:
             recent=tuple(map(_click, rows)),
         )
 
+    def totals(self, codes: Sequence[str]) -> dict[str, tuple[int, int]]:
+        out: dict[str, tuple[int, int]] = {}
+        conn = self.db.connection()
+        for start in range(0, len(codes), 500):
+            chunk = list(codes[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            for code, total, bots in conn.execute(
+                "SELECT code, sum(count) FILTER (WHERE dim IN ('class', 'total')), "
+                "coalesce(sum(count) FILTER (WHERE (dim = 'class' AND key LIKE '%' || "
+                "char(31) || '1') OR dim = 'bots'), 0) "
+                f"FROM tallies WHERE code IN ({marks}) "
+                "AND dim IN ('class', 'total', 'bots') GROUP BY code", chunk,
+            ):
+                out[code] = (int(total or 0), int(bots))
+        return out
+
     def purge_clicks(self, retention_days: int, now: float | None = None) -> int:
         """Delete raw click rows older than the retention; counters are kept.
 
