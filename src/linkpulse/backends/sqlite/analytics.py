@@ -330,12 +330,16 @@ class SqliteAnalyticsStore:
         for start in range(0, len(codes), 500):
             chunk = list(codes[start:start + 500])
             marks = ",".join("?" * len(chunk))
+            dims = f"dim IN ({DIM_CLASS}, {DIM_LEGACY['total']}, {DIM_LEGACY['bots']})"
             for code, total, bots in conn.execute(
-                "SELECT code, sum(count) FILTER (WHERE dim IN ('class', 'total')), "
-                "coalesce(sum(count) FILTER (WHERE (dim = 'class' AND key LIKE '%' || "
-                "char(31) || '1') OR dim = 'bots'), 0) "
-                f"FROM tallies WHERE code IN ({marks}) "
-                "AND dim IN ('class', 'total', 'bots') GROUP BY code", chunk,
+                f"SELECT c.code, sum(c.count) FILTER (WHERE c.dim IN ({DIM_CLASS}, "
+                f"{DIM_LEGACY['total']})), coalesce(sum(c.count) FILTER (WHERE (c.dim = "
+                f"{DIM_CLASS} AND l.text LIKE '%' || char(31) || '1') OR c.dim = "
+                f"{DIM_LEGACY['bots']}), 0) FROM ("
+                f"SELECT code, dim, key, count FROM counts WHERE code IN ({marks}) AND {dims} "
+                f"UNION ALL SELECT code, dim, key, count FROM pending WHERE code IN ({marks}) "
+                f"AND {dims}) AS c LEFT JOIN labels AS l ON l.id = c.key GROUP BY c.code",
+                chunk + chunk,
             ):
                 out[code] = (int(total or 0), int(bots))
         return out
