@@ -16,8 +16,7 @@ if not os.environ.get("CI"):
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import Tab, Trap
-from tests.scenarios.test_default_auth import FIRST_KEY
-from tests.support import LiveServer, wait_for
+from tests.support import LiveServer, printed_admin_key, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -30,17 +29,15 @@ HOSTILE_TITLE = '<img src=x onerror=alert(1)>"><script>alert(2)</script>'
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A default server: keys required (this overrides the open server of conftest)."""
-    live = LiveServer(tmp_path_factory.mktemp("dashboard-keys") / "keys.db")
+    live = LiveServer(tmp_path_factory.mktemp("dashboard-keys") / "keys.db",
+                      allow_private_targets=True)  # links to a local trap
     yield live
     live.stop()
 
 
 @pytest.fixture(scope="module")
 def admin_key(server: LiveServer) -> str:
-    """The admin key ``serve`` printed on its first start (in the dashboard URL)."""
-    found = FIRST_KEY.search(server.log())
-    assert found, server.log()
-    return found.group(1)
+    return printed_admin_key(server)
 
 
 class Keyed:

@@ -1,15 +1,17 @@
-// linkpulse dashboard: act (shorten, click, fetch stats), see (stats), understand
-// (pipeline diagram + request log). No framework, no build step, no outside requests.
+// linkpulse dashboard: act (shorten, click, fetch stats), manage (the links table), see
+// (stats), understand (pipeline diagram + request log), with the API key it needs (or
+// none on an open API). No framework, no build step, no outside requests.
 
 import { closeKeyPanel, initAccess, isLocked, openKeyPanel, showKeyLabel, takeKeyFromAddress }
   from "./access.js";
 import {
-  errorText, getBase, getKey, isCrossOrigin, keyLabel, onRequest, onUnauthorized, request,
+  errorText, getBase, getKey, isCrossOrigin, onRequest, onUnauthorized, request,
   setBase,
 } from "./api.js";
 import { $, fmtInt, fmtTime, h, safeHref } from "./dom.js";
 import { clearLinks, initLinks, loadLinks } from "./links.js";
 import { Pipeline } from "./pipeline.js";
+import { queueWatcher } from "./queue.js";
 import { clearStats, redrawChart, renderStats } from "./stats.js";
 
 const LOG_LIMIT = 200;
@@ -19,14 +21,13 @@ const state = {
   open: null, // null = not known yet, true = the API answers without a key, false = it needs one
   code: null,
   stats: null,
-  queueSupported: null, // null = not asked yet, false = this API has no /api/queue
-  queue: null,
   generating: false,
   autoTimer: null,
   lastTotal: new Map(),
 };
 
 const pipeline = new Pipeline($("pipeline"));
+const { refresh: refreshQueue, reset: resetQueue } = queueWatcher(pipeline);
 
 // ---- request log + pipeline lights --------------------------------------------------
 
@@ -145,7 +146,7 @@ async function connect() {
   showBase();
   showKeyLabel();
   showLinksAccess();
-  state.queueSupported = null;
+  resetQueue();
   state.stats = null;
   await checkHealth();
   const keyed = Boolean(getKey());
@@ -155,66 +156,10 @@ async function connect() {
     openKeyPanel({ locked: true });
     return;
   }
-  await refreshQueue(); // without a key, this is the question "is this API open?"
+  const depth = await refreshQueue(); // without a key: "is this API open?"
   if (isLocked()) return;
-  if (!keyed && state.queueSupported) state.open = true;
+  if (!keyed && depth) state.open = true;
   if (state.code) await loadStats(state.code);
-}
-
-// ---- queue depth ----------------------------------------------------------------------
-
-// A key without the admin scope may not read the queue (403). The page remembers that for
-// the key, so it asks once per key rather than on every visit.
-const QUEUE_REFUSED = "linkpulse.queueRefused";
-
-function keyTag() {
-  return `${getBase()} ${keyLabel(getKey())}`;
-}
-
-function queueRefused() {
-  try {
-    return Boolean(getKey()) && localStorage.getItem(QUEUE_REFUSED) === keyTag();
-  } catch {
-    return false;
-  }
-}
-
-function queueUnavailable(why) {
-  state.queueSupported = false;
-  state.queue = null;
-  $("kpi-queue").textContent = "n/a";
-  $("kpi-queue").title = why;
-}
-
-async function refreshQueue() {
-  if (state.queueSupported === false) return null;
-  if (queueRefused()) {
-    queueUnavailable("Only an admin key may read the queue depth");
-    return null;
-  }
-  const result = await request("GET", "/api/queue", { kind: "queue" });
-  if (result.ok && result.data) {
-    state.queueSupported = true;
-    state.queue = result.data;
-    const { visible, in_flight: inFlight, dead_letters: dead } = result.data;
-    $("kpi-queue").textContent = fmtInt(visible + inFlight);
-    $("kpi-queue").removeAttribute("title");
-    pipeline.label("queue", `${visible} waiting`);
-    pipeline.label("consumer", `${inFlight} in flight`);
-    pipeline.label("dlq", `${dead} message${dead === 1 ? "" : "s"}`);
-    pipeline.warn("dlq", dead > 0);
-    return result.data;
-  }
-  if (result.status === 403) {
-    if (getKey()) localStorage.setItem(QUEUE_REFUSED, keyTag());
-    queueUnavailable("Only an admin key may read the queue depth");
-  } else if (result.status === 404) {
-    // A deployed AWS API has no queue endpoint: say so once and stop asking.
-    queueUnavailable("This API does not report its queue depth");
-    pipeline.label("queue", "SQS");
-    pipeline.label("dlq", "SQS DLQ");
-  }
-  return null;
 }
 
 // ---- stats ----------------------------------------------------------------------------
