@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -106,3 +107,13 @@ class LiveServer(Process):
             return httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
+
+
+FIRST_KEY = re.compile(r"#key=(lp_[0-9a-f]{8}_[A-Za-z0-9_-]{43})")
+
+
+def printed_admin_key(server: LiveServer) -> str:
+    """The admin key ``serve`` printed on its first start (in its dashboard URL)."""
+    found = FIRST_KEY.search(server.log())
+    assert found, server.log()
+    return found.group(1)

@@ -77,6 +77,23 @@ def test_shorten_generate_ten_clicks_and_watch_them_arrive(tab: Tab, trap: Trap,
     tab.assert_clean()
 
 
+def test_open_server_needs_no_key_and_offers_one_for_the_links(tab: Tab, trap: Trap) -> None:
+    """On ``serve --open`` the page works without a key (no prompt, no refused request);
+    only the links table asks for one."""
+    page = tab.open()
+    expect(page.locator("#key-panel")).to_be_hidden()
+    expect(page.locator("#key-label")).to_have_text("none")
+    expect(page.locator("#links-locked")).to_contain_text("needs an API key")
+    page.get_by_label("Long URL").fill(f"{trap.url}/open")
+    page.get_by_role("button", name="Shorten").click()
+    expect(page.locator("#shorten-msg")).to_contain_text("Created")
+    page.get_by_role("button", name="Enter a key").click()
+    expect(page.get_by_role("heading", name="API key")).to_be_visible()
+    expect(page.locator("#panel-shorten")).to_be_visible()  # nothing is locked away
+    page.get_by_role("button", name="Close").click()
+    expect(page.locator("#key-panel")).to_be_hidden()
+
+
 def test_copy_puts_the_short_link_on_the_clipboard(tab: Tab, trap: Trap) -> None:
     tab.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=tab.base_url)
     page = tab.open()

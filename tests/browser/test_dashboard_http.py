@@ -46,7 +46,8 @@ def test_dashboard_routes_send_a_strict_content_security_policy(http: httpx.Clie
 
 def test_assets_are_served_with_their_types(http: httpx.Client) -> None:
     assert http.get("/").headers["content-type"].startswith("text/html")
-    for name in ("app.js", "api.js", "dom.js", "chart.js", "pipeline.js", "stats.js"):
+    for name in ("app.js", "api.js", "access.js", "links.js", "queue.js", "dom.js",
+                 "chart.js", "pipeline.js", "stats.js"):
         response = http.get(f"/static/{name}")
         assert response.status_code == 200, name
         assert "javascript" in response.headers["content-type"], name

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,9 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import LiveServer, wait_for
-
-FIRST_KEY = re.compile(r"#key=(lp_[0-9a-f]{8}_[A-Za-z0-9_-]{43})")
+from tests.support import LiveServer, printed_admin_key, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +23,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 @pytest.fixture(scope="module")
 def admin_key(server: LiveServer) -> str:
     """The admin key ``serve`` printed on its first start."""
-    found = FIRST_KEY.search(server.log())
-    assert found, server.log()
-    return found.group(1)
+    return printed_admin_key(server)
 
 
 def fresh(server: LiveServer, method: str, path: str, key: str | None = None,

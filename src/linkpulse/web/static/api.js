@@ -1,8 +1,11 @@
 // The API client: one base URL (same origin by default, or a deployed API kept in
-// localStorage), one request function that reports every request to listeners.
+// localStorage), the API key kept for that base, one request function that reports
+// every request to listeners.
 
 const STORAGE_KEY = "linkpulse.apiBase";
+const KEY_SLOT = "linkpulse.apiKey@";
 const listeners = new Set();
+const refusals = new Set();
 let sequence = 0;
 
 /** "" (this server) or an absolute http(s) base without a trailing slash; throws if bad. */
@@ -42,6 +45,50 @@ export function isCrossOrigin() {
   return base !== "" && new URL(base).origin !== location.origin;
 }
 
+// ---- the API key: one per API base, so a key is only ever sent where it was entered --
+
+function keySlot() {
+  return KEY_SLOT + (getBase() || "this-server");
+}
+
+export function getKey() {
+  try {
+    return localStorage.getItem(keySlot()) || "";
+  } catch {
+    return "";
+  }
+}
+
+/** Store a key for the current API base; throws with a readable message if malformed. */
+export function setKey(raw) {
+  const key = String(raw ?? "").trim();
+  if (!/^[\x21-\x7e]{8,256}$/.test(key)) {
+    throw new Error("Paste the whole key (it looks like lp_1a2b3c4d_…), without spaces");
+  }
+  localStorage.setItem(keySlot(), key);
+  return key;
+}
+
+export function forgetKey() {
+  localStorage.removeItem(keySlot());
+}
+
+/** What the page shows of a key: its public id (lp_1a2b3c4d…), never the secret part. */
+export function keyLabel(key) {
+  if (!key) return "none";
+  const id = /^(lp_[0-9a-f]{8})_/.exec(key);
+  return id ? `${id[1]}…` : "set";
+}
+
+/**
+ * Called with {keyed} whenever the API answers 401: keyed is true when a stored key was
+ * refused (revoked or expired; it has been forgotten already), false when a request
+ * without a key was refused (this API needs one).
+ */
+export function onUnauthorized(listener) {
+  refusals.add(listener);
+}
+
 export function apiUrl(path) {
   return (getBase() || location.origin) + path;
 }
@@ -67,6 +114,9 @@ export async function request(method, path, { kind = "api", json, click = false 
   const started = performance.now();
   emit({ id, phase: "start", kind, method, path, at });
   const init = { method, cache: "no-store", credentials: "omit", headers: {} };
+  // A redirect needs no key: clicks are sent without one, as any visitor's would be.
+  const key = click ? "" : getKey();
+  if (key) init.headers.authorization = `Bearer ${key}`;
   if (json !== undefined) {
     init.headers["content-type"] = "application/json";
     init.body = JSON.stringify(json);
@@ -98,6 +148,10 @@ export async function request(method, path, { kind = "api", json, click = false 
   }
   const ms = performance.now() - started;
   emit({ id, phase: "end", kind, method, path, at, ms, ...result });
+  if (result.status === 401 && !click) {
+    if (key && getKey() === key) forgetKey();
+    for (const listener of refusals) listener({ keyed: Boolean(key) });
+  }
   return result;
 }
 

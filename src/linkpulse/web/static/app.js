@@ -1,25 +1,33 @@
-// linkpulse dashboard: act (shorten, click, fetch stats), see (stats), understand
-// (pipeline diagram + request log). No framework, no build step, no outside requests.
+// linkpulse dashboard: act (shorten, click, fetch stats), manage (the links table), see
+// (stats), understand (pipeline diagram + request log), with the API key it needs (or
+// none on an open API). No framework, no build step, no outside requests.
 
-import { errorText, getBase, isCrossOrigin, onRequest, request, setBase } from "./api.js";
+import { closeKeyPanel, initAccess, isLocked, openKeyPanel, showKeyLabel, takeKeyFromAddress }
+  from "./access.js";
+import {
+  errorText, getBase, getKey, isCrossOrigin, onRequest, onUnauthorized, request,
+  setBase,
+} from "./api.js";
 import { $, fmtInt, fmtTime, h, safeHref } from "./dom.js";
+import { clearLinks, initLinks, loadLinks } from "./links.js";
 import { Pipeline } from "./pipeline.js";
+import { queueWatcher } from "./queue.js";
 import { clearStats, redrawChart, renderStats } from "./stats.js";
 
 const LOG_LIMIT = 200;
 const CLICKS_PER_RUN = 10;
 
 const state = {
+  open: null, // null = not known yet, true = the API answers without a key, false = it needs one
   code: null,
   stats: null,
-  queueSupported: null, // null = not asked yet, false = this API has no /api/queue
-  queue: null,
   generating: false,
   autoTimer: null,
   lastTotal: new Map(),
 };
 
 const pipeline = new Pipeline($("pipeline"));
+const { refresh: refreshQueue, reset: resetQueue } = queueWatcher(pipeline);
 
 // ---- request log + pipeline lights --------------------------------------------------
 
@@ -99,40 +107,59 @@ $("api-reset").addEventListener("click", async () => {
 });
 
 async function baseChanged() {
-  showBase();
-  state.queueSupported = null;
-  state.stats = null;
-  await checkHealth();
-  await refreshQueue();
-  if (state.code) await loadStats(state.code);
+  state.open = null;
+  await connect();
 }
 
-// ---- queue depth ----------------------------------------------------------------------
+// ---- access: a key, an open API, or the prompt ----------------------------------------
 
-async function refreshQueue() {
-  if (state.queueSupported === false) return null;
-  const result = await request("GET", "/api/queue", { kind: "queue" });
-  if (result.ok && result.data) {
-    state.queueSupported = true;
-    state.queue = result.data;
-    const { visible, in_flight: inFlight, dead_letters: dead } = result.data;
-    $("kpi-queue").textContent = fmtInt(visible + inFlight);
-    pipeline.label("queue", `${visible} waiting`);
-    pipeline.label("consumer", `${inFlight} in flight`);
-    pipeline.label("dlq", `${dead} message${dead === 1 ? "" : "s"}`);
-    pipeline.warn("dlq", dead > 0);
-    return result.data;
+function showLinksAccess() {
+  const keyed = Boolean(getKey());
+  $("links-body").hidden = !keyed;
+  $("links-locked").hidden = keyed;
+  if (!keyed) clearLinks();
+}
+
+onUnauthorized(({ keyed }) => {
+  showKeyLabel();
+  showLinksAccess();
+  if (!keyed) {
+    state.open = false;
+    openKeyPanel({ locked: true });
+  } else if (state.open === true) {
+    openKeyPanel({ kind: "error", message: "The API refused the key (revoked or expired), " +
+      "so this page forgot it. This API also works without a key; links need one." });
+  } else {
+    openKeyPanel({ kind: "error", locked: true, offerOpen: state.open === null,
+      message: "The API refused the key: it was revoked or has expired. This page forgot " +
+        "it; enter another." });
   }
-  if (result.status === 404 || result.status === 403) {
-    // A deployed AWS API has no queue endpoint: say so once and stop asking.
-    state.queueSupported = false;
-    state.queue = null;
-    $("kpi-queue").textContent = "n/a";
-    $("kpi-queue").title = "This API does not report its queue depth";
-    pipeline.label("queue", "SQS");
-    pipeline.label("dlq", "SQS DLQ");
+});
+
+/**
+ * (Re)connect to the API: with a stored key, list its links (which also checks the key);
+ * without one, ask once without a key (an open API answers, another says 401, which
+ * brings up the key prompt); when this API is known to need a key, prompt at once.
+ */
+async function connect() {
+  if (isLocked()) closeKeyPanel();
+  showBase();
+  showKeyLabel();
+  showLinksAccess();
+  resetQueue();
+  state.stats = null;
+  await checkHealth();
+  const keyed = Boolean(getKey());
+  if (keyed) {
+    if ((await loadLinks()).status === 401) return;
+  } else if (state.open === false) {
+    openKeyPanel({ locked: true });
+    return;
   }
-  return null;
+  const depth = await refreshQueue(); // without a key: "is this API open?"
+  if (isLocked()) return;
+  if (!keyed && depth) state.open = true;
+  if (state.code) await loadStats(state.code);
 }
 
 // ---- stats ----------------------------------------------------------------------------
@@ -236,7 +263,8 @@ $("shorten-form").addEventListener("submit", async (e) => {
   setMessage("shorten-msg", `Created ${result.data.code}.`, "ok");
   showResult(result.data);
   state.lastTotal.delete(result.data.code);
-  await Promise.all([selectCode(result.data.code), refreshQueue()]);
+  await Promise.all([selectCode(result.data.code), refreshQueue(),
+    getKey() ? loadLinks() : null]);
 });
 
 $("copy-btn").addEventListener("click", async () => {
@@ -312,7 +340,7 @@ $("auto-refresh").addEventListener("change", (e) => {
   state.autoTimer = null;
   if (e.target.checked) {
     state.autoTimer = setInterval(() => {
-      if (state.code && !state.generating) {
+      if (state.code && !state.generating && !isLocked()) {
         loadStats(state.code, { quiet: true });
         refreshQueue();
       }
@@ -328,12 +356,33 @@ new ResizeObserver(() => {
 
 // ---- start ----------------------------------------------------------------------------
 
+initAccess({ onChange: connect });
+initLinks({
+  onStats: async (code) => {
+    await Promise.all([selectCode(code), refreshQueue()]);
+    $("stats-panel").scrollIntoView({ block: "start" });
+  },
+  onChange: (code, { deleted = false } = {}) => {
+    if (code !== state.code) return;
+    if (!deleted) {
+      loadStats(code, { quiet: true });
+      return;
+    }
+    state.stats = null;
+    $("generate-btn").disabled = true;
+    clearStats(`${code} was deleted: its short link answers 410 and it has no stats.`);
+  },
+});
+$("links-key-btn").addEventListener("click", () => openKeyPanel());
+
 async function start() {
-  showBase();
-  await checkHealth();
-  await refreshQueue();
-  const code = new URLSearchParams(location.search).get("code");
-  if (code) await selectCode(code.trim());
+  takeKeyFromAddress();
+  const code = new URLSearchParams(location.search).get("code")?.trim();
+  if (code) {
+    state.code = code;
+    $("code").value = code;
+  }
+  await connect();
   document.body.dataset.ready = "true";
 }
 

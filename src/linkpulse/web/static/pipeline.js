@@ -14,7 +14,7 @@ const NODES = [
   { id: "queue", title: "Click queue", sub: "–", x: COL[1], y: ROW[1] },
   { id: "dlq", title: "Dead letters", sub: "–", x: COL[2], y: ROW[1] },
   { id: "agg", title: "Aggregates", sub: "per link", x: COL[0], y: ROW[2] },
-  { id: "consumer", title: "Consumer", sub: "batches ≤ 10", x: COL[1], y: ROW[2] },
+  { id: "consumer", title: "Consumer", sub: "batches ≤ 10,000", x: COL[1], y: ROW[2] },
 ];
 
 const mid = (col) => COL[col] + W / 2;
@@ -38,6 +38,8 @@ export const FLOWS = {
   click: ["client", "client-api", "api", "api-store", "store", "api-queue", "queue"],
   stats: ["client", "client-api", "api", "api-agg", "agg"],
   queue: ["client", "client-api", "api"],
+  links: ["client", "client-api", "api", "api-store", "store", "api-agg", "agg"],
+  manage: ["client", "client-api", "api", "api-store", "store"],
   consume: ["queue", "queue-consumer", "consumer", "consumer-agg", "agg"],
 };
 
