@@ -15,6 +15,9 @@ locals {
 
   tags = merge({ Application = var.name }, var.tags)
 
+  # The stack's customer-managed key, or null: AWS-owned keys (free) encrypt everything.
+  kms_key_arn = one(aws_kms_key.this[*].arn)
+
   # Settings every function reads (linkpulse.settings.Settings.from_env).
   environment_variables = merge(
     {
@@ -67,10 +70,12 @@ locals {
 }
 
 ################################################################################
-# Encryption key: DynamoDB tables, Lambda environment variables, log groups
+# Encryption key (opt-in): DynamoDB tables, Lambda environment variables, log groups
 ################################################################################
 
 resource "aws_kms_key" "this" {
+  count = var.customer_managed_key_enabled ? 1 : 0
+
   description             = "${var.name}: DynamoDB tables, Lambda environment variables and log groups"
   enable_key_rotation     = true
   deletion_window_in_days = var.kms_key_deletion_window_in_days
@@ -135,8 +140,10 @@ resource "aws_kms_key" "this" {
 }
 
 resource "aws_kms_alias" "this" {
+  count = var.customer_managed_key_enabled ? 1 : 0
+
   name          = "alias/${var.name}"
-  target_key_id = aws_kms_key.this.key_id
+  target_key_id = aws_kms_key.this[0].key_id
 }
 
 ################################################################################
@@ -150,7 +157,7 @@ module "dynamodb" {
   clicks_table_name                  = var.clicks_table_name
   point_in_time_recovery_enabled     = var.point_in_time_recovery_enabled
   deletion_protection_enabled        = var.deletion_protection_enabled
-  server_side_encryption_kms_key_arn = aws_kms_key.this.arn
+  server_side_encryption_kms_key_arn = local.kms_key_arn
 
   tags = local.tags
 }
@@ -161,6 +168,7 @@ module "sqs" {
   name                          = var.queue_name
   visibility_timeout_seconds    = var.queue_visibility_timeout_seconds
   consumer_timeout_seconds      = var.analytics_timeout
+  consumer_batching_window      = var.analytics_batching_window_seconds
   message_retention_seconds     = var.queue_message_retention_seconds
   receive_wait_time_seconds     = 20
   dlq_name                      = var.dlq_name
@@ -199,9 +207,11 @@ module "shortener" {
   architecture                      = var.lambda_architecture
   artifact_path                     = var.artifact_path
   environment_variables             = local.environment_variables
-  kms_key_arn                       = aws_kms_key.this.arn
+  log_format                        = var.lambda_log_format
+  system_log_level                  = var.lambda_system_log_level
+  kms_key_arn                       = local.kms_key_arn
   cloudwatch_logs_retention_in_days = var.cloudwatch_logs_retention_in_days
-  cloudwatch_logs_kms_key_arn       = aws_kms_key.this.arn
+  cloudwatch_logs_kms_key_arn       = local.kms_key_arn
   tags                              = local.tags
 }
 
@@ -230,9 +240,11 @@ module "redirect" {
   architecture                      = var.lambda_architecture
   artifact_path                     = var.artifact_path
   environment_variables             = local.environment_variables
-  kms_key_arn                       = aws_kms_key.this.arn
+  log_format                        = var.lambda_log_format
+  system_log_level                  = var.lambda_system_log_level
+  kms_key_arn                       = local.kms_key_arn
   cloudwatch_logs_retention_in_days = var.cloudwatch_logs_retention_in_days
-  cloudwatch_logs_kms_key_arn       = aws_kms_key.this.arn
+  cloudwatch_logs_kms_key_arn       = local.kms_key_arn
   tags                              = local.tags
 }
 
@@ -263,9 +275,11 @@ module "analytics" {
   architecture                      = var.lambda_architecture
   artifact_path                     = var.artifact_path
   environment_variables             = local.environment_variables
-  kms_key_arn                       = aws_kms_key.this.arn
+  log_format                        = var.lambda_log_format
+  system_log_level                  = var.lambda_system_log_level
+  kms_key_arn                       = local.kms_key_arn
   cloudwatch_logs_retention_in_days = var.cloudwatch_logs_retention_in_days
-  cloudwatch_logs_kms_key_arn       = aws_kms_key.this.arn
+  cloudwatch_logs_kms_key_arn       = local.kms_key_arn
   tags                              = local.tags
 }
 
@@ -298,9 +312,11 @@ module "stats" {
   architecture                      = var.lambda_architecture
   artifact_path                     = var.artifact_path
   environment_variables             = local.environment_variables
-  kms_key_arn                       = aws_kms_key.this.arn
+  log_format                        = var.lambda_log_format
+  system_log_level                  = var.lambda_system_log_level
+  kms_key_arn                       = local.kms_key_arn
   cloudwatch_logs_retention_in_days = var.cloudwatch_logs_retention_in_days
-  cloudwatch_logs_kms_key_arn       = aws_kms_key.this.arn
+  cloudwatch_logs_kms_key_arn       = local.kms_key_arn
   tags                              = local.tags
 }
 
@@ -339,14 +355,17 @@ module "manage" {
   architecture                      = var.lambda_architecture
   artifact_path                     = var.artifact_path
   environment_variables             = local.environment_variables
-  kms_key_arn                       = aws_kms_key.this.arn
+  log_format                        = var.lambda_log_format
+  system_log_level                  = var.lambda_system_log_level
+  kms_key_arn                       = local.kms_key_arn
   cloudwatch_logs_retention_in_days = var.cloudwatch_logs_retention_in_days
-  cloudwatch_logs_kms_key_arn       = aws_kms_key.this.arn
+  cloudwatch_logs_kms_key_arn       = local.kms_key_arn
   tags                              = local.tags
 }
 
-# Clicks: SQS -> analytics, batches of up to 10; failed messages are reported one by one
-# (batchItemFailures) so the rest of the batch is committed and not redelivered.
+# Clicks: SQS -> analytics, in batches of what arrives within the batching window (up to
+# analytics_batch_size); failed messages are reported one by one (batchItemFailures) so
+# the rest of the batch is committed and not redelivered.
 resource "aws_lambda_event_source_mapping" "analytics" {
   event_source_arn                   = module.sqs.queue_arn
   function_name                      = module.analytics.function_arn
@@ -354,8 +373,13 @@ resource "aws_lambda_event_source_mapping" "analytics" {
   maximum_batching_window_in_seconds = var.analytics_batching_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]
 
-  scaling_config {
-    maximum_concurrency = var.analytics_maximum_concurrency
+  # Only with a cap: a cap keeps 5 pollers at low traffic instead of 2.
+  dynamic "scaling_config" {
+    for_each = var.analytics_maximum_concurrency == null ? [] : [var.analytics_maximum_concurrency]
+
+    content {
+      maximum_concurrency = scaling_config.value
+    }
   }
 
   # The mapping is validated against the role when it is created.
@@ -367,6 +391,11 @@ resource "aws_lambda_event_source_mapping" "analytics" {
       # redriven from the DLQ must still find its row, or it would be counted twice.
       condition     = var.click_retention_days * 86400 >= var.queue_message_retention_seconds + var.dlq_message_retention_seconds
       error_message = "click_retention_days must cover queue_message_retention_seconds + dlq_message_retention_seconds."
+    }
+    precondition {
+      # SQS event source mappings refuse batches above 10 without a batching window.
+      condition     = var.analytics_batch_size <= 10 || var.analytics_batching_window_seconds > 0
+      error_message = "analytics_batch_size above 10 needs analytics_batching_window_seconds > 0."
     }
   }
 }
@@ -393,7 +422,7 @@ module "api_gateway" {
   throttling_burst_limit       = var.api_throttling_burst_limit
   throttling_rate_limit        = var.api_throttling_rate_limit
   access_log_retention_in_days = var.cloudwatch_logs_retention_in_days
-  access_log_kms_key_arn       = aws_kms_key.this.arn
+  access_log_kms_key_arn       = local.kms_key_arn
 
   tags = local.tags
 }

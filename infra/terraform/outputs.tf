@@ -50,6 +50,6 @@ output "dlq_alarm_arn" {
 }
 
 output "kms_key_arn" {
-  description = "ARN of the stack's KMS key (tables, function environments, log groups)."
-  value       = aws_kms_key.this.arn
+  description = "ARN of the stack's customer-managed KMS key (tables, function environments, log groups), or null when customer_managed_key_enabled is false."
+  value       = local.kms_key_arn
 }

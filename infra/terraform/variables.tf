@@ -34,9 +34,36 @@ variable "lambda_architecture" {
 }
 
 variable "lambda_tracing_mode" {
-  description = "X-Ray tracing of all functions: Active records ~every request at low traffic (about $5 per million traces beyond the free 100k), PassThrough records none (HTTP APIs start no traces)."
+  description = "X-Ray tracing of all functions (opt-in): Active records about every request at low traffic ($5 per million traces beyond the free 100k, about $5 per 1M redirects); PassThrough records none, as HTTP APIs start no traces."
   type        = string
-  default     = "Active"
+  default     = "PassThrough"
+
+  validation {
+    condition     = contains(["Active", "PassThrough"], var.lambda_tracing_mode)
+    error_message = "lambda_tracing_mode must be Active or PassThrough."
+  }
+}
+
+variable "lambda_log_format" {
+  description = "Format of the functions' logs: JSON lets Lambda filter system and application logs by level."
+  type        = string
+  default     = "JSON"
+
+  validation {
+    condition     = contains(["JSON", "Text"], var.lambda_log_format)
+    error_message = "lambda_log_format must be JSON or Text."
+  }
+}
+
+variable "lambda_system_log_level" {
+  description = "Lambda's own log lines kept (JSON format only): WARN drops the START/END/REPORT lines of every invocation (~250 bytes each; durations stay in CloudWatch metrics), INFO keeps them."
+  type        = string
+  default     = "WARN"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN"], var.lambda_system_log_level)
+    error_message = "lambda_system_log_level must be DEBUG, INFO or WARN."
+  }
 }
 
 variable "api_memory_size" {
@@ -64,20 +91,20 @@ variable "analytics_timeout" {
 }
 
 variable "analytics_batch_size" {
-  description = "Messages per analytics invocation (SQS event source mapping batch size)."
+  description = "Most messages per analytics invocation (SQS event source mapping batch size; above 10 needs a batching window). Clicks of one batch that bump the same counter item cost one write."
   type        = number
-  default     = 10
+  default     = 1000
 
   validation {
-    condition     = var.analytics_batch_size >= 1 && var.analytics_batch_size <= 10
-    error_message = "analytics_batch_size must be 1-10 (one consumer batch, as in the embedded queue)."
+    condition     = var.analytics_batch_size >= 1 && var.analytics_batch_size <= 10000
+    error_message = "analytics_batch_size must be 1-10000 (the SQS event source mapping's limit)."
   }
 }
 
 variable "analytics_batching_window_seconds" {
-  description = "Seconds the event source mapping may wait to fill a batch (fewer, fuller invocations vs. fresher stats)."
+  description = "Seconds the event source mapping gathers clicks before invoking analytics: stats lag by up to this much, and at low traffic every click of the window shares one invocation and one write per counter item."
   type        = number
-  default     = 5
+  default     = 300
 
   validation {
     condition     = var.analytics_batching_window_seconds >= 0 && var.analytics_batching_window_seconds <= 300
@@ -86,13 +113,13 @@ variable "analytics_batching_window_seconds" {
 }
 
 variable "analytics_maximum_concurrency" {
-  description = "Most concurrent analytics invocations the event source mapping starts (2-1000); caps DynamoDB write bursts."
+  description = "Most concurrent analytics invocations the event source mapping starts (2-1000), or null for no cap. A cap keeps 5 pollers long-polling at all times; without one Lambda goes down to 2 at low traffic (fewer SQS requests)."
   type        = number
-  default     = 5
+  default     = null
 
   validation {
-    condition     = var.analytics_maximum_concurrency >= 2 && var.analytics_maximum_concurrency <= 1000
-    error_message = "analytics_maximum_concurrency must be 2-1000."
+    condition     = var.analytics_maximum_concurrency == null || (coalesce(var.analytics_maximum_concurrency, 2) >= 2 && coalesce(var.analytics_maximum_concurrency, 2) <= 1000)
+    error_message = "analytics_maximum_concurrency must be null or 2-1000."
   }
 }
 
@@ -115,9 +142,9 @@ variable "clicks_table_name" {
 }
 
 variable "point_in_time_recovery_enabled" {
-  description = "Enable point-in-time recovery on both tables."
+  description = "Point-in-time recovery of both tables (opt-in, $0.20 per GB-month: about $0.20 per 1M redirects a month with 90-day clicks)."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "deletion_protection_enabled" {
@@ -139,9 +166,9 @@ variable "queue_name" {
 }
 
 variable "queue_visibility_timeout_seconds" {
-  description = "Visibility timeout (s) of the click queue; must be at least 6 x analytics_timeout."
+  description = "Visibility timeout (s) of the click queue; must be at least 6 x analytics_timeout + analytics_batching_window_seconds (AWS guidance for SQS event sources)."
   type        = number
-  default     = 180
+  default     = 480
 }
 
 variable "queue_message_retention_seconds" {
@@ -157,9 +184,9 @@ variable "dlq_name" {
 }
 
 variable "dlq_max_receive_count" {
-  description = "Receives after which a click moves to the dead-letter queue."
+  description = "Receives after which a click moves to the dead-letter queue (AWS recommends at least 5 for Lambda triggers, so throttled invocations do not dead-letter good clicks)."
   type        = number
-  default     = 3
+  default     = 5
 }
 
 variable "dlq_message_retention_seconds" {
@@ -215,8 +242,14 @@ variable "cloudwatch_logs_retention_in_days" {
   default     = 30
 }
 
+variable "customer_managed_key_enabled" {
+  description = "Encrypt the tables, function environments and log groups with a customer-managed KMS key of this stack (opt-in: $1 a month, $2 in the second year and $3 from the third as rotations add up, plus requests). Off: AWS-owned keys, free."
+  type        = bool
+  default     = false
+}
+
 variable "kms_key_deletion_window_in_days" {
-  description = "Days a scheduled deletion of the stack's KMS key waits (7-30) before the key and everything it encrypts become unreadable."
+  description = "Days a scheduled deletion of the stack's KMS key (customer_managed_key_enabled) waits (7-30) before the key and everything it encrypts become unreadable."
   type        = number
   default     = 30
 

@@ -92,3 +92,42 @@ def test_evaluator_reports_errors_instead_of_guessing() -> None:
         evaluate('${regex("^a", "b")}', {})
     with pytest.raises(HclError):
         evaluate("${nosuchfunction(1)}", {})
+
+
+# --- bad input: variables that would break the pipeline are refused at plan time -------------
+
+
+@pytest.mark.parametrize(("inputs", "refusal"), [
+    # 6 x 30 s (analytics_timeout) + 300 s (window) = 480 s
+    ({"queue_visibility_timeout_seconds": 479},
+     "visibility_timeout_seconds must be at least 6 x consumer_timeout_seconds + "
+     "consumer_batching_window."),
+    ({"analytics_batching_window_seconds": 301, "queue_visibility_timeout_seconds": 10_000},
+     "analytics_batching_window_seconds must be 0-300."),
+    # 4 days in the queue + 14 in the DLQ = 18 days of possible redelivery
+    ({"click_retention_days": 17},
+     "click_retention_days must cover queue_message_retention_seconds + "
+     "dlq_message_retention_seconds."),
+    ({"analytics_batch_size": 11, "analytics_batching_window_seconds": 0},
+     "analytics_batch_size above 10 needs analytics_batching_window_seconds > 0."),
+    ({"analytics_batch_size": 10_001}, "analytics_batch_size must be 1-10000 (the SQS event "
+     "source mapping's limit)."),
+    ({"analytics_maximum_concurrency": 1}, "analytics_maximum_concurrency must be null or 2-1000."),
+    ({"lambda_tracing_mode": "On"}, "lambda_tracing_mode must be Active or PassThrough."),
+    ({"lambda_system_log_level": "ERROR"}, "lambda_system_log_level must be DEBUG, INFO or WARN."),
+])
+def test_settings_that_would_break_the_pipeline_are_refused(inputs: dict[str, Any],
+                                                            refusal: str) -> None:
+    """GIVEN one bad variable THEN plan fails with its message (the stack's own check comes
+    first; a module given the same value may refuse it too)."""
+    found = failures(ROOT, inputs)
+    assert found, inputs
+    assert found[0].message == refusal
+
+
+def test_the_edges_of_the_refusals_pass() -> None:
+    """The limits themselves are allowed: 480 s visibility, 18-day retention, 10 without a
+    window, no concurrency cap."""
+    assert failures(ROOT, {"queue_visibility_timeout_seconds": 480, "click_retention_days": 18,
+                           "analytics_batch_size": 10, "analytics_batching_window_seconds": 0,
+                           "analytics_maximum_concurrency": None}) == []

@@ -247,6 +247,13 @@ def test_lambda_module_refuses_wildcards_and_scopes_logs_to_its_own_group() -> N
 def test_functions_trace_and_encrypt_their_environment() -> None:
     function = resources(ROOT / "modules" / "lambda", "aws_lambda_function")["this"]
     assert single(function["tracing_config"])["mode"] == "${var.tracing_mode}"
+    assert variables(ROOT)["lambda_tracing_mode"]["default"] == "PassThrough"  # opt-in
+    tracing = resources(ROOT / "modules" / "lambda", "aws_iam_role_policy_attachment")["tracing"]
+    assert tracing["count"] == '${var.tracing_mode == "Active" ? 1 : 0}'
+    logging = single(function["logging_config"])
+    assert logging["log_format"] == "${var.log_format}"
+    assert variables(ROOT)["lambda_log_format"]["default"] == "JSON"
+    assert variables(ROOT)["lambda_system_log_level"]["default"] == "WARN"
     assert function["kms_key_arn"] == "${var.kms_key_arn}"
     assert function["source_code_hash"] == "${filebase64sha256(var.artifact_path)}"
 
@@ -269,14 +276,16 @@ def test_every_log_group_has_a_retention() -> None:
 # --- queue -------------------------------------------------------------------------------------
 
 
-def test_redrive_after_three_receives_by_default() -> None:
+def test_redrive_after_five_receives_by_default() -> None:
+    """AWS recommends at least 5 for Lambda triggers: throttling must not dead-letter
+    good clicks."""
     sqs = ROOT / "modules" / "sqs"
     queue = resources(sqs, "aws_sqs_queue")["this"]
     assert "deadLetterTargetArn = aws_sqs_queue.dlq.arn" in queue["redrive_policy"]
     assert "maxReceiveCount = var.dlq_max_receive_count" in queue["redrive_policy"]
-    assert variables(sqs)["dlq_max_receive_count"]["default"] == 3
+    assert variables(sqs)["dlq_max_receive_count"]["default"] == 5
     assert modules()["sqs"]["dlq_max_receive_count"] == "${var.dlq_max_receive_count}"
-    assert variables(ROOT)["dlq_max_receive_count"]["default"] == 3
+    assert variables(ROOT)["dlq_max_receive_count"]["default"] == 5
 
 
 def test_dlq_keeps_messages_14_days() -> None:
@@ -286,20 +295,23 @@ def test_dlq_keeps_messages_14_days() -> None:
     assert variables(ROOT)["dlq_message_retention_seconds"]["default"] == 1_209_600
 
 
-def test_visibility_timeout_covers_six_consumer_timeouts() -> None:
+def test_visibility_timeout_covers_six_consumer_timeouts_and_the_window() -> None:
     """The default satisfies it, and a precondition refuses any setting that does not."""
     root = variables(ROOT)
     assert root["queue_visibility_timeout_seconds"]["default"] >= (
         6 * root["analytics_timeout"]["default"]
+        + root["analytics_batching_window_seconds"]["default"]
     )
     call = modules()["sqs"]
     assert call["visibility_timeout_seconds"] == "${var.queue_visibility_timeout_seconds}"
     assert call["consumer_timeout_seconds"] == "${var.analytics_timeout}"
+    assert call["consumer_batching_window"] == "${var.analytics_batching_window_seconds}"
     assert modules()["analytics"]["timeout"] == "${local.functions.analytics.timeout}"
     assert local_value(modules()["analytics"]["timeout"]) == "${var.analytics_timeout}"
     queue = resources(ROOT / "modules" / "sqs", "aws_sqs_queue")["this"]
     conditions = [p["condition"] for p in single(queue["lifecycle"])["precondition"]]
-    assert "${var.visibility_timeout_seconds >= 6 * var.consumer_timeout_seconds}" in conditions
+    assert ("${var.visibility_timeout_seconds >= 6 * var.consumer_timeout_seconds + "
+            "var.consumer_batching_window}") in conditions
 
 
 def test_queues_long_poll_and_are_encrypted() -> None:
@@ -323,12 +335,15 @@ def test_alarm_fires_when_the_dlq_holds_a_message() -> None:
     assert modules()["sqs"]["dlq_alarm_sns_topic_arn"] == "${var.alarm_sns_topic_arn}"
 
 
-def test_event_source_mapping_batches_ten_and_reports_item_failures() -> None:
+def test_event_source_mapping_batches_a_window_and_reports_item_failures() -> None:
     esm = resources(ROOT, "aws_lambda_event_source_mapping")["analytics"]
     assert esm["event_source_arn"] == "${module.sqs.queue_arn}"
     assert esm["function_name"] == "${module.analytics.function_arn}"
-    assert resolve(ROOT, esm["batch_size"]) == 10
-    assert resolve(ROOT, esm["maximum_batching_window_in_seconds"]) > 0
+    assert resolve(ROOT, esm["batch_size"]) == 1000
+    assert resolve(ROOT, esm["maximum_batching_window_in_seconds"]) == 300
+    # no concurrency cap by default: Lambda's low-traffic mode polls with 2 pollers, not 5
+    assert variables(ROOT)["analytics_maximum_concurrency"]["default"] is None
+    assert "scaling_config" not in esm
     assert esm["function_response_types"] == ["ReportBatchItemFailures"]
 
 
@@ -349,9 +364,10 @@ def test_tables_match_the_contract() -> None:
     for table in (links, clicks):
         assert table["billing_mode"] == "PAY_PER_REQUEST"
         assert single(table["ttl"]) == {"attribute_name": "ttl", "enabled": True}
-        assert resolve(ddb, single(table["point_in_time_recovery"])["enabled"]) is True
-        encryption = single(table["server_side_encryption"])
-        assert encryption["enabled"] is True
+        # opt-in extras: PITR off, AWS-owned encryption unless a key is given
+        assert resolve(ddb, single(table["point_in_time_recovery"])["enabled"]) is False
+        encryption = single(table["dynamic"])["server_side_encryption"]
+        assert "var.server_side_encryption_kms_key_arn == null ? []" in encryption["for_each"]
     assert variables(ddb)["links_table_name"]["default"] == "linkpulse-links"
     assert variables(ddb)["clicks_table_name"]["default"] == "linkpulse-clicks"
 
@@ -476,5 +492,5 @@ def test_function_environment_is_valid_linkpulse_settings() -> None:
     assert {k for k in env if k.startswith(ENV_PREFIX)} <= known
     settings = Settings.from_env(env)
     assert settings.backend == "aws"
-    assert settings.max_receive_count == 3
+    assert settings.max_receive_count == 5
     assert settings.dlq_retention_seconds == 1_209_600

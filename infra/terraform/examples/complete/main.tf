@@ -1,5 +1,7 @@
-# A complete linkpulse deployment: every knob of the root module set explicitly, with the
-# dead-letter alarm wired to an encrypted SNS topic that e-mails the on-call address.
+# A complete linkpulse deployment: every knob of the root module set explicitly, the
+# opt-in extras on (X-Ray tracing, a customer-managed KMS key, point-in-time recovery:
+# see docs/deploy-aws.md for what each costs), and the dead-letter alarm wired to an
+# SNS topic, encrypted with the stack's key, that e-mails the on-call address.
 #
 #   linkpulse package --output dist/linkpulse-lambda.zip      # from the repository root
 #   cd infra/terraform/examples/complete
@@ -19,17 +21,19 @@ module "linkpulse" {
   name          = var.name
   artifact_path = "${path.module}/../../../../dist/linkpulse-lambda.zip"
 
-  lambda_runtime        = "python3.12"
-  lambda_architecture   = "x86_64"
-  lambda_tracing_mode   = "Active"
-  api_memory_size       = 256
-  api_timeout           = 10
-  analytics_memory_size = 256
-  analytics_timeout     = 30
+  lambda_runtime          = "python3.12"
+  lambda_architecture     = "x86_64"
+  lambda_tracing_mode     = "Active"
+  lambda_log_format       = "JSON"
+  lambda_system_log_level = "WARN"
+  api_memory_size         = 256
+  api_timeout             = 10
+  analytics_memory_size   = 256
+  analytics_timeout       = 30
 
-  analytics_batch_size              = 10
-  analytics_batching_window_seconds = 5
-  analytics_maximum_concurrency     = 5
+  analytics_batch_size              = 1000
+  analytics_batching_window_seconds = 300
+  analytics_maximum_concurrency     = null
 
   analytics_reserved_concurrent_executions = -1
 
@@ -40,10 +44,10 @@ module "linkpulse" {
   click_retention_days           = 90
 
   queue_name                       = "${var.name}-clicks"
-  queue_visibility_timeout_seconds = 180
+  queue_visibility_timeout_seconds = 480
   queue_message_retention_seconds  = 345600
   dlq_name                         = "${var.name}-clicks-dlq"
-  dlq_max_receive_count            = 3
+  dlq_max_receive_count            = 5
   dlq_message_retention_seconds    = 1209600
   alarm_sns_topic_arn              = aws_sns_topic.alarms.arn
 
@@ -54,6 +58,7 @@ module "linkpulse" {
 
   log_level                         = "INFO"
   cloudwatch_logs_retention_in_days = 14
+  customer_managed_key_enabled      = true
   kms_key_deletion_window_in_days   = 7
 
   tags = { Example = "complete" }

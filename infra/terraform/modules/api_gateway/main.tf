@@ -46,6 +46,7 @@ resource "aws_apigatewayv2_route" "this" {
 }
 
 resource "aws_cloudwatch_log_group" "access" {
+  #checkov:skip=CKV_AWS_158:A customer-managed key is opt-in (access_log_kms_key_arn, set by customer_managed_key_enabled); by default CloudWatch Logs encrypts log data itself at no charge.
   #checkov:skip=CKV_AWS_338:Retention is a variable (default 30 days): access logs hold client IPs; keeping them a year contradicts data minimisation, and analytics live in DynamoDB, not in logs.
   name              = "/aws/apigateway/${var.name}/access"
   retention_in_days = var.access_log_retention_in_days

@@ -25,6 +25,7 @@ resource "aws_iam_role" "this" {
 
 # Created here (not by Lambda on first run) so it has a retention period and a key.
 resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_158:A customer-managed key is opt-in (cloudwatch_logs_kms_key_arn, set by customer_managed_key_enabled); by default CloudWatch Logs encrypts log data itself at no charge.
   #checkov:skip=CKV_AWS_338:Retention is a variable (default 30 days): function logs carry request metadata (IPs, user agents); keeping them a year contradicts data minimisation, and analytics live in DynamoDB, not in logs.
   name              = "/aws/lambda/${var.function_name}"
   retention_in_days = var.cloudwatch_logs_retention_in_days
@@ -73,9 +74,11 @@ resource "aws_iam_role_policy" "this" {
   policy = data.aws_iam_policy_document.this[0].json
 }
 
-# X-Ray segments: xray:PutTraceSegments/PutTelemetryRecords have no resource-level
-# permissions, so the AWS managed policy is as narrow as it gets.
+# X-Ray segments, only when tracing is Active: xray:PutTraceSegments/PutTelemetryRecords
+# have no resource-level permissions, so the AWS managed policy is as narrow as it gets.
 resource "aws_iam_role_policy_attachment" "tracing" {
+  count = var.tracing_mode == "Active" ? 1 : 0
+
   role       = aws_iam_role.this.name
   policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
 }
@@ -83,6 +86,7 @@ resource "aws_iam_role_policy_attachment" "tracing" {
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_116:Invoked synchronously by API Gateway or by the SQS event source mapping; neither uses the function's async DLQ (failed clicks go to the SQS queue's redrive DLQ).
   #checkov:skip=CKV_AWS_117:The functions only call DynamoDB and SQS public endpoints with IAM auth; a VPC would add NAT/endpoint cost and cold-start latency for no private resource.
+  #checkov:skip=CKV_AWS_173:Environment variables hold table and queue names, no secrets; a customer-managed key for them is opt-in (kms_key_arn), Lambda encrypts them with an AWS-owned key by default.
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile outside this stack; the artifact is built by CI from the tagged source and its hash is pinned by source_code_hash.
   function_name                  = var.function_name
   description                    = var.description
@@ -99,6 +103,12 @@ resource "aws_lambda_function" "this" {
 
   environment {
     variables = var.environment_variables
+  }
+
+  logging_config {
+    log_format       = var.log_format
+    log_group        = aws_cloudwatch_log_group.this.name
+    system_log_level = var.log_format == "JSON" ? var.system_log_level : null
   }
 
   tracing_config {

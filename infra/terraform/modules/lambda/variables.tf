@@ -76,10 +76,32 @@ variable "kms_key_arn" {
   default     = null
 }
 
-variable "tracing_mode" {
-  description = "X-Ray tracing mode: Active (sample and trace requests) or PassThrough (trace only when the caller did)."
+variable "log_format" {
+  description = "Format of the function's logs (JSON or Text); JSON lets Lambda filter them by level."
   type        = string
-  default     = "Active"
+  default     = "JSON"
+
+  validation {
+    condition     = contains(["JSON", "Text"], var.log_format)
+    error_message = "log_format must be JSON or Text."
+  }
+}
+
+variable "system_log_level" {
+  description = "Lambda's own log lines kept with the JSON format: WARN drops START/END/REPORT of every invocation."
+  type        = string
+  default     = "WARN"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN"], var.system_log_level)
+    error_message = "system_log_level must be DEBUG, INFO or WARN."
+  }
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing mode: Active (sample and trace requests; adds the X-Ray write policy) or PassThrough (trace only when the caller did)."
+  type        = string
+  default     = "PassThrough"
 
   validation {
     condition     = contains(["Active", "PassThrough"], var.tracing_mode)

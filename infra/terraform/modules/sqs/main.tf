@@ -29,9 +29,10 @@ resource "aws_sqs_queue" "this" {
   lifecycle {
     precondition {
       # AWS guidance for SQS event sources: the visibility timeout must cover the consumer's
-      # timeout several times over, or a slow batch is redelivered while it is still running.
-      condition     = var.visibility_timeout_seconds >= 6 * var.consumer_timeout_seconds
-      error_message = "visibility_timeout_seconds must be at least 6 x consumer_timeout_seconds (the consuming function's timeout)."
+      # timeout several times over plus the batching window, or a batch is redelivered
+      # while it is still being gathered or processed.
+      condition     = var.visibility_timeout_seconds >= 6 * var.consumer_timeout_seconds + var.consumer_batching_window
+      error_message = "visibility_timeout_seconds must be at least 6 x consumer_timeout_seconds + consumer_batching_window."
     }
     precondition {
       # A message's age counts from its first enqueue, also in the DLQ: a DLQ that keeps

@@ -4,7 +4,7 @@ variable "name" {
 }
 
 variable "visibility_timeout_seconds" {
-  description = "Visibility timeout of the click queue, in seconds. Must be at least 6 x consumer_timeout_seconds."
+  description = "Visibility timeout of the click queue, in seconds. Must be at least 6 x consumer_timeout_seconds + consumer_batching_window."
   type        = number
   default     = 180
 
@@ -17,6 +17,12 @@ variable "visibility_timeout_seconds" {
 variable "consumer_timeout_seconds" {
   description = "Timeout of the function that consumes the queue, in seconds (checked against visibility_timeout_seconds)."
   type        = number
+}
+
+variable "consumer_batching_window" {
+  description = "Batching window of the consumer's event source mapping, in seconds (messages wait in flight that long before the function even starts)."
+  type        = number
+  default     = 0
 }
 
 variable "message_retention_seconds" {
@@ -48,9 +54,9 @@ variable "dlq_name" {
 }
 
 variable "dlq_max_receive_count" {
-  description = "Receives after which a message moves to the dead-letter queue (redrive maxReceiveCount)."
+  description = "Receives after which a message moves to the dead-letter queue (redrive maxReceiveCount; AWS recommends at least 5 for Lambda triggers)."
   type        = number
-  default     = 3
+  default     = 5
 
   validation {
     condition     = var.dlq_max_receive_count >= 1 && var.dlq_max_receive_count <= 1000
