@@ -238,8 +238,8 @@ def test_lambda_module_refuses_wildcards_and_scopes_logs_to_its_own_group() -> N
     lam = ROOT / "modules" / "lambda"
     validation = single(variables(lam)["policy_statements"]["validation"])
     assert 'strcontains(action, "*")' in validation["condition"]
-    logs = resources(lam, "aws_iam_policy_document", kind="data")["logs"]
-    document = single(logs["statement"])
+    policy = resources(lam, "aws_iam_policy_document", kind="data")["this"]
+    document = single(policy["statement"])
     assert set(document["actions"]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
     assert document["resources"] == ["${aws_cloudwatch_log_group.this.arn}:log-stream:*"]
 

@@ -34,25 +34,15 @@ resource "aws_cloudwatch_log_group" "this" {
   tags = var.tags
 }
 
-# AWSLambdaBasicExecutionRole, scoped to this function's own log group (the managed policy
-# allows every log group in the account). The group exists, so no logs:CreateLogGroup.
-data "aws_iam_policy_document" "logs" {
+# One inline policy: AWSLambdaBasicExecutionRole scoped to this function's own log group
+# (the managed policy allows every log group in the account; the group exists, so no
+# logs:CreateLogGroup), then what the function's code calls, on only what it touches.
+data "aws_iam_policy_document" "this" {
   statement {
     sid       = "WriteOwnLogGroup"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.this.arn}:log-stream:*"]
   }
-}
-
-resource "aws_iam_role_policy" "logs" {
-  name   = "logs"
-  role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.logs.json
-}
-
-# What the function's code calls, on only the resources it touches.
-data "aws_iam_policy_document" "this" {
-  count = length(var.policy_statements) > 0 ? 1 : 0
 
   dynamic "statement" {
     for_each = var.policy_statements
@@ -67,11 +57,9 @@ data "aws_iam_policy_document" "this" {
 }
 
 resource "aws_iam_role_policy" "this" {
-  count = length(var.policy_statements) > 0 ? 1 : 0
-
   name   = "access"
   role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.this[0].json
+  policy = data.aws_iam_policy_document.this.json
 }
 
 # X-Ray segments, only when tracing is Active: xray:PutTraceSegments/PutTelemetryRecords
@@ -119,6 +107,6 @@ resource "aws_lambda_function" "this" {
 
   depends_on = [
     aws_cloudwatch_log_group.this,
-    aws_iam_role_policy.logs,
+    aws_iam_role_policy.this,
   ]
 }
