@@ -1,4 +1,5 @@
-"""The ``linkpulse`` command: serve, worker, shorten, stats, keys, links, dlq, blocklist."""
+"""The ``linkpulse`` command: serve, worker, shorten, stats, keys, links, dlq, blocklist,
+backup, restore."""
 
 from __future__ import annotations
 
@@ -138,6 +139,7 @@ def serve(
                          run_worker=False if no_worker else None,
                          open=True if open_api else None)
     _logging(settings.log_level)
+    _hold_instance(settings)
     if create_resources:
         _create_resources(settings)
     _first_key(settings)
@@ -157,6 +159,23 @@ def serve(
             consumer.stop()
         if consumer_components is not None:
             consumer_components.close()
+    logging.getLogger("linkpulse").info(
+        "linkpulse shut down cleanly: requests finished, clicks flushed%s",
+        ", consumer stopped" if consumer is not None else "")
+
+
+def _hold_instance(settings: Settings) -> None:
+    """Mark the database as in use for as long as this process runs (``restore``
+    refuses to overwrite it meanwhile)."""
+    if settings.backend != "sqlite":
+        return
+    from linkpulse.backends.sqlite.instance import InstanceRunning, hold_shared
+
+    settings.db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        hold_shared(settings.db)
+    except InstanceRunning as exc:
+        raise _fail(str(exc)) from exc
 
 
 def _first_key(settings: Settings) -> None:
@@ -182,6 +201,7 @@ def worker(db: DbOpt = None, backend: BackendOpt = None, endpoint_url: EndpointO
     """Consume click events until interrupted (SIGINT/SIGTERM finish the batch in hand)."""
     settings = _settings(db=db, backend=backend, endpoint_url=endpoint_url)
     _logging(settings.log_level)
+    _hold_instance(settings)
     if create_resources:
         _create_resources(settings)
     components = bootstrap.build(settings, buffered=False)
@@ -487,6 +507,47 @@ def blocklist_list(db: DbOpt = None, backend: BackendOpt = None,
     with _components(_settings(db=db, backend=backend, endpoint_url=endpoint_url)) as c:
         domains = _blocklist(c).domains()
     _echo_json(sorted(domains))
+
+
+Force = Annotated[bool, typer.Option("--force", help="overwrite an existing backup")]
+
+
+@app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="backup file; the queue goes next to it as "
+                                         "<stem>.queue.db")],
+    force: Force = False, db: DbOpt = None,
+) -> None:
+    """Copy the database and the click queue while linkpulse serves (SQLite backup API)."""
+    from linkpulse.backends.sqlite.backup import BackupError
+    from linkpulse.backends.sqlite.backup import backup as take_backup
+
+    settings = _settings(db=db)
+    try:
+        copies = take_backup(settings.db, settings.queue_path, path, force=force)
+    except BackupError as exc:
+        raise _fail(str(exc)) from exc
+    for c in copies:
+        typer.echo(f"backed up {c.source} -> {c.destination} ({c.bytes:,} bytes, "
+                   "integrity ok)")
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="a file written by linkpulse backup")],
+    db: DbOpt = None,
+) -> None:
+    """Replace the database (and queue) with a backup. linkpulse must be stopped."""
+    from linkpulse.backends.sqlite.backup import BackupError
+    from linkpulse.backends.sqlite.backup import restore as restore_backup
+
+    settings = _settings(db=db)
+    try:
+        copies = restore_backup(path, settings.db, settings.queue_path)
+    except BackupError as exc:
+        raise _fail(str(exc)) from exc
+    for c in copies:
+        typer.echo(f"restored {c.destination} from {c.source}")
 
 
 @app.command()

@@ -68,7 +68,8 @@ class ClickSender(Protocol):
 
 
 class ClickQueue(Protocol):
-    """A queue with SQS semantics (see DESIGN.md, "Queue semantics")."""
+    """A queue with SQS semantics (see docs/architecture.md and the README's "The embedded
+    queue")."""
 
     def send(self, body: str) -> None: ...
 
