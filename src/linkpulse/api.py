@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,9 @@ class Response:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    stream: Iterable[bytes] | None = None
+    """A body sent as it is produced (the ASGI edge streams it; another edge joins it)
+    instead of ``body``: an export of every link never sits in memory whole."""
 
     def json(self) -> Any:
         return json.loads(self.body)

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -548,6 +549,83 @@ def restore(
         raise _fail(str(exc)) from exc
     for c in copies:
         typer.echo(f"restored {c.destination} from {c.source}")
+
+
+PROGRESS_ROWS = 2_000
+"""Imports of more rows than this show a progress bar."""
+
+
+@app.command("export")
+def export_links(
+    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl")] = "csv",
+    output: Annotated[Path | None, typer.Option(help="file to write (default: stdout)")] = None,
+    db: DbOpt = None, backend: BackendOpt = None, endpoint_url: EndpointOpt = None,
+) -> None:
+    """Write every link (code, URL, title, tags, dates, flags, owner) as CSV or JSON Lines."""
+    from linkpulse.core.errors import LinkpulseError
+    from linkpulse.endpoints.transfer import export_lines
+
+    with _components(_store_settings(db, backend, endpoint_url)) as c:
+        try:
+            lines = export_lines(c.http_api(), fmt)
+            out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+            try:
+                out.writelines(lines)
+            finally:
+                if output:
+                    out.close()
+        except (LinkpulseError, OSError) as exc:
+            raise _fail(str(exc)) from exc
+
+
+@app.command("import")
+def import_links(
+    file: Annotated[Path, typer.Argument(help="the file to import")],
+    fmt: Annotated[str, typer.Option(
+        "--format", help="linkpulse (its CSV or JSONL export), shlink (CSV), yourls "
+        "(yourls_url as CSV), kutt or bitly (their API's JSON)")] = "linkpulse",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="check every row, write "
+                                          "nothing")] = False,
+    owner: Annotated[str | None, typer.Option(help="name of the API key that will own the "
+                                              "links (default: no owner)")] = None,
+    db: DbOpt = None, backend: BackendOpt = None, endpoint_url: EndpointOpt = None,
+) -> None:
+    """Import links, keeping their codes. A taken code is reported and skipped, never
+    overwritten; importing the same file twice changes nothing the second time."""
+    from linkpulse.core import formats, transfer
+
+    if fmt not in formats.FORMATS:
+        raise _fail(f"--format must be one of {', '.join(formats.FORMATS)}")
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"cannot read {file}: {exc}") from exc
+    rows = list(formats.read(text, fmt))
+    with _components(_store_settings(db, backend, endpoint_url)) as c:
+        owner_id = _key_id(c, owner) if owner else None
+        options: dict[str, Any] = {"owner": owner_id, "policy": c.policy(),
+                                   "code_length": c.settings.code_length, "dry_run": dry_run}
+        if len(rows) > PROGRESS_ROWS:
+            with typer.progressbar(length=len(rows), label="importing", file=sys.stderr
+                                   ) as bar:
+                report = transfer.import_links(c.links, rows, progress=bar.update, **options)
+        else:
+            report = transfer.import_links(c.links, rows, **options)
+    for problem in report.problems:
+        typer.echo(f"{file}:{problem.line}: {problem.reason}", err=True)
+    typer.echo(f"{report.rows} rows: {report.created} created, {report.unchanged} already "
+               f"there (unchanged), {len(report.problems)} skipped with a problem"
+               + (" -- dry run, nothing written" if dry_run else ""))
+    if report.problems:
+        raise typer.Exit(1)
+
+
+def _key_id(c: bootstrap.Components, name: str) -> str:
+    found = [k for k in (c.keys.list_keys() if c.keys else [])
+             if k.name == name and k.revoked_at is None]
+    if not found:
+        raise _fail(f"no live key named {name!r}")
+    return found[0].id
 
 
 @app.command()

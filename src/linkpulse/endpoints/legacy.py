@@ -11,7 +11,7 @@ from linkpulse.routes import Request, route
 
 @route("POST", "/shorten", scope="links:create", open=True, function="shortener",
        status=201, request="ShortenRequest", response="ShortenResponse",
-       errors=(400, 401, 403, 409, 413, 503))
+       errors=(400, 401, 403, 409, 413, 429, 503))
 def shorten(api: HttpApi, request: Request, who: Principal) -> Response:
     """Create a short link (random 7-character code, or your own `alias`)."""
     return api.shorten(request.body, request.base_url, who, request.client_ip)
@@ -35,7 +35,7 @@ def _redirect(api: HttpApi, request: Request, *, count: bool) -> Response:
 
 
 @route("GET", "/{code}", scope=None, function="redirect", status=302, query=("*",),
-       errors=(404, 410))
+       errors=(404, 410, 503))
 def redirect(api: HttpApi, request: Request, who: Principal) -> Response:
     """Redirect to the link's URL (302) and count the click.
 
@@ -44,7 +44,7 @@ def redirect(api: HttpApi, request: Request, who: Principal) -> Response:
 
 
 @route("HEAD", "/{code}", scope=None, function="redirect", status=302, query=("*",),
-       errors=(404, 410))
+       errors=(404, 410, 503))
 def redirect_head(api: HttpApi, request: Request, who: Principal) -> Response:
     """Where a short link leads (302), without counting a click."""
     return _redirect(api, request, count=False)
@@ -58,7 +58,7 @@ def healthz(api: HttpApi, request: Request, who: Principal) -> Response:
 
 
 @route("GET", "/api/queue", scope="admin", open=True, function=None, response="QueueDepth",
-       errors=(401, 403), tag="operations")
+       errors=(401, 403, 503), tag="operations")
 def queue_depth(api: HttpApi, request: Request, who: Principal) -> Response:
     """Approximate queue depths: the pipeline's backlog and its dead letters.
 

@@ -36,7 +36,8 @@ def link_payload(api: HttpApi, link: Link, base_url: str,
 
 
 @route("POST", "/api/v1/links", scope="links:create", function="manage", status=201,
-       request="LinkCreate", response="LinkOut", errors=(400, 401, 403, 409, 413, 503))
+       request="LinkCreate", response="LinkOut",
+       errors=(400, 401, 403, 409, 413, 429, 503))
 def create_link(api: HttpApi, request: Request, who: Principal) -> Response:
     """Create a link: the body of `POST /shorten` plus `title`, `tags`, `forward_query`."""
     link = api.create(request.body, who, CREATE_FIELDS, request.base_url, request.client_ip)

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response as StarletteResponse
+from starlette.responses import StreamingResponse
 
 import linkpulse
 from linkpulse import bootstrap
@@ -41,6 +42,8 @@ log = logging.getLogger("linkpulse.web")
 
 
 def _send(response: Response) -> StarletteResponse:
+    if response.stream is not None:  # iterated off the event loop by Starlette
+        return StreamingResponse(response.stream, response.status, headers=response.headers)
     return StarletteResponse(response.body, response.status, headers=response.headers)
 
 

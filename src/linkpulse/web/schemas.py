@@ -170,18 +170,32 @@ SECURITY_SCHEMES = {
 _ERROR_TEXT = {400: "Bad request", 401: "Missing, unknown, expired or revoked API key",
                403: "The API key lacks the scope", 404: "Not found", 409: "Conflict",
                410: "Link disabled, deleted or expired", 413: "Body too large",
+               429: "Over the creation rate limit; retry after `Retry-After` seconds",
                503: "Storage unavailable; retry after `Retry-After` seconds"}
+
+
+def error_statuses(route: Route) -> list[int]:
+    """What a route may answer besides its success: the route's own errors, 400 for an
+    unknown query parameter (every route checks), 401/403 where a key is asked."""
+    statuses = set(route.errors)
+    if "*" not in route.query:
+        statuses.add(400)
+    if route.scope is not None:
+        statuses |= {401, 403}
+    return sorted(statuses)
 
 
 def openapi(route: Route) -> dict[str, Any]:
     """``add_api_route`` options documenting one declared route."""
     responses: dict[int | str, dict[str, Any]] = {
         s: {"model": ErrorBody, "description": _ERROR_TEXT.get(s, "Error")}
-        for s in route.errors}
+        for s in error_statuses(route)}
     if route.status == 302:
         responses[302] = {"description": "Redirect; `Location` is the original URL",
                           "headers": {"Location": {"schema": {"type": "string"}}},
                           "content": None}
+    elif route.response in RAW_RESPONSES:
+        responses[route.status] = RAW_RESPONSES[route.response]
     elif route.response is not None:
         responses[route.status] = {"model": globals()[route.response]}
     else:
@@ -195,7 +209,9 @@ def openapi(route: Route) -> dict[str, Any]:
         schema = globals()[route.request].model_json_schema(ref_template=REF)
         extra["requestBody"] = {"required": True,
                                 "content": {"application/json": {"schema": schema}}}
-    if route.scope is not None:
+    if route.scope is None:
+        extra["security"] = []  # public: no key asked
+    else:
         extra["security"] = [{"bearer": []}, {"apiKey": []}]
         if route.open:
             extra["security"].append({})
@@ -207,6 +223,13 @@ def openapi(route: Route) -> dict[str, Any]:
 
 
 REF = "#/components/schemas/{model}"
+RAW_RESPONSES: dict[str, dict[str, Any]] = {
+    "Export": {"description": "Every link: a CSV header then one row per link, or one JSON "
+                              "object per line",
+               "content": {"text/csv": {"schema": {"type": "string"}},
+                           "application/x-ndjson": {"schema": {"type": "string"}}}},
+}
+"""Success bodies that are not JSON documents."""
 
 
 def install_security(app: FastAPI) -> None:
