@@ -64,6 +64,12 @@ def test_the_key_comes_from_bearer_or_x_api_key(authorization: str | None,
     assert presented_key(authorization, x_api_key) == expected
 
 
+def test_two_different_keys_are_refused_rather_than_one_chosen() -> None:
+    with pytest.raises(Unauthorized):
+        presented_key("Bearer lp_a", "lp_b")
+    assert presented_key("Bearer lp_a", "lp_a") == "lp_a"
+
+
 def test_a_good_key_authenticates_with_its_scopes_and_notes_its_use() -> None:
     store, secret = _store_with(scopes=["links:read"])
     who = Authenticator(store).authenticate(secret, now=NOW)

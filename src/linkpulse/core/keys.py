@@ -90,10 +90,15 @@ def validate_scopes(scopes: object) -> frozenset[str]:
 
 
 def presented_key(authorization: str | None, x_api_key: str | None) -> str | None:
-    """The key a request carries: ``Authorization: Bearer <key>`` or ``X-Api-Key``."""
+    """The key a request carries: ``Authorization: Bearer <key>`` or ``X-Api-Key``.
+
+    Another scheme (a proxy's Basic credentials) is left alone; two different keys are
+    refused, so a bad key never falls back to a good one."""
     if authorization:
         scheme, _, value = authorization.strip().partition(" ")
         if scheme.lower() == "bearer" and value.strip():
+            if x_api_key and x_api_key.strip() and x_api_key.strip() != value.strip():
+                raise Unauthorized("Authorization and X-Api-Key carry different keys")
             return value.strip()
     if x_api_key and x_api_key.strip():
         return x_api_key.strip()

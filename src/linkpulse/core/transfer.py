@@ -23,7 +23,6 @@ from linkpulse.core.models import Link, LinkQuery
 from linkpulse.core.policy import DestinationPolicy
 from linkpulse.core.ports import ManagedLinkStore
 
-
 EXPORT_PAGE = 500
 
 

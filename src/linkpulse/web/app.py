@@ -120,6 +120,13 @@ def _endpoint(api: HttpApi, route: Route, max_body: int, body_timeout: float
     return endpoint
 
 
+def _allowed(path: str) -> list[str]:
+    """The methods the route table declares for the route ``path`` resolves to (a literal
+    path such as ``/shorten`` before the ``/{code}`` template it also fits)."""
+    matching = [r for r in routes() if r.pattern.match(path)]
+    return sorted({r.method for r in matching if matching and r.path == matching[0].path})
+
+
 def create_api_app(components: Components, *, own_lifecycle: bool = True) -> FastAPI:
     settings = components.settings
     api = components.http_api()
@@ -148,8 +155,11 @@ def create_api_app(components: Components, *, own_lifecycle: bool = True) -> Fas
     app.state.components = components
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> StarletteResponse:
-        return _send(error_response(exc.status_code, str(exc.detail)))
+    async def http_error(request: Request, exc: StarletteHTTPException) -> StarletteResponse:
+        response = error_response(exc.status_code, str(exc.detail))
+        if exc.status_code == 405:
+            response.headers["allow"] = ", ".join(_allowed(request.scope["path"]))
+        return _send(response)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> StarletteResponse:

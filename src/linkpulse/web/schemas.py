@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
@@ -16,7 +16,7 @@ class ErrorBody(BaseModel):
 
 
 class ShortenRequest(BaseModel):
-    url: str = Field(description="http(s) URL to shorten", max_length=2048,
+    url: str = Field(description="http(s) URL to shorten", min_length=1, max_length=2048,
                      examples=["https://example.com/a/long/path"])
     alias: str | None = Field(None, description="custom code, 3-32 of A-Z a-z 0-9 - _",
                               pattern=r"^[A-Za-z0-9_-]{3,32}$")
@@ -110,12 +110,14 @@ class LinkCreate(ShortenRequest):
 
 
 class LinkPatch(BaseModel):
-    url: str | None = None
-    title: str | None = None
-    tags: list[str] | None = None
+    """Only the fields given change; `title` and `expires_at` may be null (cleared)."""
+
+    url: str = Field(None, min_length=1, max_length=2048)  # type: ignore[assignment]
+    title: str | None = Field(None, max_length=200)
+    tags: list[str] = Field(None, max_length=20)  # type: ignore[assignment]
     expires_at: int | None = None
-    disabled: bool | None = None
-    forward_query: bool | None = None
+    disabled: bool = Field(None)  # type: ignore[assignment]
+    forward_query: bool = Field(None)  # type: ignore[assignment]
 
 
 class LinkOut(BaseModel):
@@ -139,7 +141,9 @@ class LinkPage(BaseModel):
 
 class KeyCreate(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
-    scopes: list[str] | None = Field(None, description="default: every scope but admin")
+    scopes: list[Literal["links:create", "links:read", "links:write", "stats:read",
+                         "admin"]] = Field(  # type: ignore[assignment]
+        None, min_length=1, description="default: every scope but admin")
     admin: bool = False
     expires_at: int | None = None
 
@@ -203,7 +207,8 @@ def openapi(route: Route) -> dict[str, Any]:
     extra: dict[str, Any] = {"parameters": [
         {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
         for p in route.params] + [
-        {"name": q, "in": "query", "required": False, "schema": {"type": "string"}}
+        {"name": q, "in": "query", "required": False,
+         "schema": QUERY_SCHEMAS.get(q, {"type": "string"})}
         for q in route.query if q != "*"]}
     if route.request is not None:
         schema = globals()[route.request].model_json_schema(ref_template=REF)
@@ -223,6 +228,14 @@ def openapi(route: Route) -> dict[str, Any]:
 
 
 REF = "#/components/schemas/{model}"
+QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "format": {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"},
+    "order": {"type": "string", "enum": ["created", "clicks", "human_clicks"]},
+    "limit": {"type": "integer", "minimum": 1, "maximum": 200},
+    "created_from": {"type": "integer", "minimum": 0},
+    "created_to": {"type": "integer", "minimum": 0},
+    "cursor": {"type": "string", "description": "the `next` of the previous page"},
+}
 RAW_RESPONSES: dict[str, dict[str, Any]] = {
     "Export": {"description": "Every link: a CSV header then one row per link, or one JSON "
                               "object per line",
