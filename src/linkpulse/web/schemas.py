@@ -114,7 +114,7 @@ class LinkPatch(BaseModel):
 
     url: str = Field(None, min_length=1, max_length=2048)  # type: ignore[assignment]
     title: str | None = Field(None, max_length=200)
-    tags: list[str] = Field(None, max_length=20)  # type: ignore[assignment]
+    tags: list[str] = Field(None, max_length=20)  # type: ignore[arg-type]
     expires_at: int | None = None
     disabled: bool = Field(None)  # type: ignore[assignment]
     forward_query: bool = Field(None)  # type: ignore[assignment]
@@ -142,8 +142,8 @@ class LinkPage(BaseModel):
 class KeyCreate(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
     scopes: list[Literal["links:create", "links:read", "links:write", "stats:read",
-                         "admin"]] = Field(  # type: ignore[assignment]
-        None, min_length=1, description="default: every scope but admin")
+                         "admin"]] = Field(
+        None, min_length=1, description="default: every scope but admin")  # type: ignore[arg-type]
     admin: bool = False
     expires_at: int | None = None
 
