@@ -113,3 +113,10 @@ def for_function(function: str) -> list[Route]:
 def methods_of(path: str) -> set[str]:
     """The methods any route serves on a concrete ``path`` (for 405 vs 404)."""
     return {r.method for r in routes() if r.pattern.match(path)}
+
+
+def allowed(path: str) -> list[str]:
+    """What a 405 lists in ``Allow``: the methods declared for the route ``path``
+    resolves to (a literal path such as ``/shorten`` before the ``/{code}`` it also fits)."""
+    matching = [r for r in routes() if r.pattern.match(path)]
+    return sorted({r.method for r in matching if r.path == matching[0].path})

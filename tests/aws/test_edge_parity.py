@@ -45,6 +45,8 @@ REQUESTS: list[tuple[str, str, bytes | None, dict[str, str]]] = [
      {**JSON, **ORIGIN}),
     ("POST", "/shorten", json.dumps({"url": "https://e.example/", "pad": "x" * 40_000}
                                     ).encode(), JSON),
+    ("PUT", "/shorten", None, {}),
+    ("DELETE", "/api/v1/links", None, ADMIN),
     ("OPTIONS", "/shorten", None, PREFLIGHT),
     ("OPTIONS", "/shorten", None, {**PREFLIGHT, "access-control-request-headers": "x-evil"}),
     ("OPTIONS", "/stats/abc1234", None, {**ORIGIN, "access-control-request-method": "GET"}),

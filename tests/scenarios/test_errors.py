@@ -87,6 +87,7 @@ def test_wrong_method_is_json_405(client: Client) -> None:
         reply = client.request(method, path)
         assert reply.status == 405, (method, path)
         assert "error" in reply.json()
+        assert reply.headers["allow"] == ("GET" if path.startswith("/stats") else "POST")
 
 
 def test_openapi_document_describes_the_v1_api(client: Client) -> None:

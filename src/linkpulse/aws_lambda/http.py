@@ -44,8 +44,11 @@ def resolver(function: str) -> APIGatewayHttpResolver:
         event = app.current_event
         method = event.request_context.http.method
         known = table.methods_of(event.path) - {method}
-        return reply(http_api.error_response(405, "Method Not Allowed") if known
-                     else http_api.error_response(404, "Not Found"))
+        if not known:
+            return reply(http_api.error_response(404, "Not Found"))
+        answer = http_api.error_response(405, "Method Not Allowed")
+        answer.headers["allow"] = ", ".join(table.allowed(event.path))
+        return reply(answer)
 
     return app
 

@@ -32,7 +32,7 @@ from linkpulse.api import (
 from linkpulse.bootstrap import Components
 from linkpulse.core.errors import PayloadTooLarge, RequestTimeout
 from linkpulse.routes import Request as ApiRequest
-from linkpulse.routes import Route, routes
+from linkpulse.routes import Route, allowed, routes
 from linkpulse.settings import Settings
 from linkpulse.web import dashboard, schemas
 from linkpulse.web.fastpath import RedirectFastPath
@@ -120,13 +120,6 @@ def _endpoint(api: HttpApi, route: Route, max_body: int, body_timeout: float
     return endpoint
 
 
-def _allowed(path: str) -> list[str]:
-    """The methods the route table declares for the route ``path`` resolves to (a literal
-    path such as ``/shorten`` before the ``/{code}`` template it also fits)."""
-    matching = [r for r in routes() if r.pattern.match(path)]
-    return sorted({r.method for r in matching if matching and r.path == matching[0].path})
-
-
 def create_api_app(components: Components, *, own_lifecycle: bool = True) -> FastAPI:
     settings = components.settings
     api = components.http_api()
@@ -158,7 +151,7 @@ def create_api_app(components: Components, *, own_lifecycle: bool = True) -> Fas
     async def http_error(request: Request, exc: StarletteHTTPException) -> StarletteResponse:
         response = error_response(exc.status_code, str(exc.detail))
         if exc.status_code == 405:
-            response.headers["allow"] = ", ".join(_allowed(request.scope["path"]))
+            response.headers["allow"] = ", ".join(allowed(request.scope["path"]))
         return _send(response)
 
     @app.exception_handler(RequestValidationError)
