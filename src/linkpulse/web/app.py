@@ -108,7 +108,7 @@ def _endpoint(api: HttpApi, route: Route, max_body: int, body_timeout: float
             method=request.method,
             path_params=dict(request.path_params),
             query=dict(request.query_params),
-            headers=dict(request.headers),
+            headers=dict(request.headers.items()),  # no lookups: 'À' != 'à'.encode()
             body=body,
             client_ip=client.host if client else None,
             base_url=_base_url(request),

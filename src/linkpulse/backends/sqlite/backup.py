@@ -98,6 +98,7 @@ def restore(source: Path, db: Path, queue: Path) -> list[FileCopy]:
         pairs.append((queue_companion(source), queue))
     for src, _ in pairs:
         _verify_backup(src)
+    db.parent.mkdir(parents=True, exist_ok=True)
     try:
         with exclusive(db):
             return [_restore_file(src, target) for src, target in pairs]
