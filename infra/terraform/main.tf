@@ -55,6 +55,7 @@ locals {
     "GET /api/v1/links/{code}"    = "manage"
     "PATCH /api/v1/links/{code}"  = "manage"
     "DELETE /api/v1/links/{code}" = "manage"
+    "GET /api/v1/links/{code}/qr" = "manage"
     "GET /api/v1/keys"            = "manage"
     "POST /api/v1/keys"           = "manage"
     "DELETE /api/v1/keys/{name}"  = "manage"
@@ -324,7 +325,7 @@ module "manage" {
   source = "./modules/lambda"
 
   function_name = "${var.name}-manage"
-  description   = "/api/v1: list, read, edit and delete links; create, list and revoke API keys."
+  description   = "/api/v1: list, read, edit and delete links, their QR codes; create, list and revoke API keys."
   handler       = local.functions.manage.handler
   memory_size   = local.functions.manage.memory_size
   timeout       = local.functions.manage.timeout

@@ -2,8 +2,8 @@
 
 The zip holds the ``linkpulse`` package (minus the web edge and the CLI) and the Lambda
 runtime dependencies that the python3.12 runtime lacks: Powertools, ua-parser with
-the manylinux x86_64 wheel of its Rust matcher, and publicsuffixlist (the domain
-blocklist). boto3 is not bundled (the runtime has
+the manylinux x86_64 wheel of its Rust matcher, publicsuffixlist (the domain
+blocklist) and segno (QR codes). boto3 is not bundled (the runtime has
 it). Same inputs give the same bytes: entries sorted, timestamps fixed to 1980-01-01,
 permissions fixed, no ``__pycache__``, dependency versions pinned to the ones installed
 here.
@@ -23,7 +23,7 @@ from pathlib import Path
 import linkpulse
 
 RUNTIME_DEPS = ("aws-lambda-powertools", "typing-extensions", "ua-parser", "ua-parser-builtins",
-                "ua-parser-rs", "publicsuffixlist")
+                "ua-parser-rs", "publicsuffixlist", "segno")
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64", "manylinux_2_34_x86_64")
 PYTHON_VERSION = "3.12"
 EXCLUDED = ("web", "cli.py", "packaging.py", "consumer.py", "aws_lambda/local.py")

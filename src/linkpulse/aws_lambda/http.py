@@ -40,7 +40,7 @@ def resolver(function: str) -> APIGatewayHttpResolver:
         app.route(rule, method=route.method)(_answer(app, route))
 
     @app.not_found
-    def not_found(_: Exception) -> Response[str]:
+    def not_found(_: Exception) -> Response[Any]:
         event = app.current_event
         method = event.request_context.http.method
         known = table.methods_of(event.path) - {method}
@@ -53,8 +53,8 @@ def resolver(function: str) -> APIGatewayHttpResolver:
     return app
 
 
-def _answer(app: APIGatewayHttpResolver, route: table.Route) -> Callable[..., Response[str]]:
-    def answer(**path_params: str) -> Response[str]:
+def _answer(app: APIGatewayHttpResolver, route: table.Route) -> Callable[..., Response[Any]]:
+    def answer(**path_params: str) -> Response[Any]:
         event = app.current_event
         request = table.Request(
             method=route.method,
@@ -72,9 +72,18 @@ def _answer(app: APIGatewayHttpResolver, route: table.Route) -> Callable[..., Re
     return answer
 
 
-def reply(response: http_api.Response) -> Response[str]:
-    return Response(status_code=response.status, content_type=None,
-                    body=response.body.decode(), headers=dict(response.headers))
+def reply(response: http_api.Response) -> Response[Any]:
+    """Powertools' response of ``response``; a binary body (an image) stays bytes, which
+    Powertools sends base64-encoded with ``isBase64Encoded`` (API Gateway decodes it)."""
+    body: str | bytes = (response.body.decode() if _textual(response.headers)
+                         else response.body)
+    return Response(status_code=response.status, content_type=None, body=body,
+                    headers=dict(response.headers))
+
+
+def _textual(headers: dict[str, str]) -> bool:
+    media = headers.get("content-type", "application/json")
+    return media.startswith(("application/json", "text/")) or media.endswith("+xml")
 
 
 def body(app: APIGatewayHttpResolver) -> bytes:

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from linkpulse.api import HttpApi, Response, json_response
-from linkpulse.core import manage
+from linkpulse.core import manage, qr
 from linkpulse.core.keys import Principal
 from linkpulse.core.models import Link
 from linkpulse.routes import Request, route
@@ -86,3 +86,19 @@ def delete_link(api: HttpApi, request: Request, who: Principal) -> Response:
     """Delete a link: its short URL answers 410 and its code is never handed out again."""
     manage.delete(api.links, who, request.path_params["code"])
     return Response(204)
+
+
+@route("GET", "/api/v1/links/{code}/qr", scope="links:read", function="manage",
+       query=qr.QUERY, response="QrCode", errors=(400, 401, 403, 404, 503))
+def link_qr(api: HttpApi, request: Request, who: Principal) -> Response:
+    """A QR code of one of your links' short URL, as SVG (default) or PNG.
+
+    `format` is `svg` or `png`; `size` is pixels per module (1-40, 8); `margin` the quiet
+    zone in modules (0-16, 4); `ecc` the least error correction, `L`, `M`, `Q` or `H` (M).
+    The code always encodes the short URL, black on white."""
+    opts = qr.options(request.query)
+    link = manage.visible(api.links, who, request.path_params["code"])
+    image = qr.render(f"{api.base(request.base_url)}/{link.code}", opts)
+    return Response(200, image, {"content-type": opts.media_type,
+                                 "cache-control": "private, max-age=3600",
+                                 "x-content-type-options": "nosniff"})

@@ -241,6 +241,10 @@ RAW_RESPONSES: dict[str, dict[str, Any]] = {
                               "object per line",
                "content": {"text/csv": {"schema": {"type": "string"}},
                            "application/x-ndjson": {"schema": {"type": "string"}}}},
+    "QrCode": {"description": "The QR code of the short URL",
+               "content": {"image/svg+xml": {"schema": {"type": "string"}},
+                           "image/png": {"schema": {"type": "string",
+                                                    "format": "binary"}}}},
 }
 """Success bodies that are not JSON documents."""
 
