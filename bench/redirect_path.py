@@ -10,7 +10,13 @@ all measured in this run:
 - ``bare 302``: ``bench/bare.py``'s callable, the baseline every row is compared with;
 - ``HEAD`` (lookup and response, no click), ``GET`` (plus creating and buffering the
   click), and ``flush`` (the flusher writing the buffered clicks, per click);
-- ``GET + flush``: what one counted redirect costs a worker in all.
+- ``GET + flush``: what one counted redirect costs a worker in all;
+- ``GET without country and visitor``: the same GETs with the country lookup and the
+  visitor hash switched off (what a redirect cost before them), and their ratio.
+
+Requests follow the reference mix (``bench/traffic.py``): Zipf links, user agents and
+referers, and a random client address per request (the socket peer), so the country
+lookup and the visitor hash see as many distinct addresses as requests.
 
 Every link is looked up once before timing, so the cache is warm (as after the
 warm-up of ``bench/run.py``). The best of ``--repeat`` runs is reported. Stable enough
@@ -20,7 +26,7 @@ to compare commits; run it under ``valgrind --tool=callgrind`` for instruction c
 from __future__ import annotations
 
 import argparse
-import random
+import json
 import sys
 import tempfile
 import time
@@ -34,23 +40,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bare
 
 from bench import seed
+from bench.traffic import ReferenceMix
 from linkpulse import bootstrap
 from linkpulse.web.app import create_app
 
-HEADERS = [
-    (b"host", b"127.0.0.1:8000"),
-    (b"user-agent", seed.USER_AGENTS[0].encode()),
-    (b"accept", b"*/*"),
-    (b"referer", b"https://news.ycombinator.com/"),
-]
 
-def scope(method: str, code: str) -> dict[str, Any]:
+def scope(method: str, code: str, user_agent: str = seed.USER_AGENTS[0],
+          referer: str = "https://news.ycombinator.com/", client: str = "127.0.0.1",
+          ) -> dict[str, Any]:
     return {
         "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
         "http_version": "1.1", "server": ("127.0.0.1", 8000),
-        "client": ("127.0.0.1", 40000), "scheme": "http", "method": method,
+        "client": (client, 40000), "scheme": "http", "method": method,
         "root_path": "", "path": f"/{code}", "raw_path": f"/{code}".encode(),
-        "query_string": b"", "headers": HEADERS,
+        "query_string": b"", "headers": [
+            (b"host", b"127.0.0.1:8000"), (b"user-agent", user_agent.encode()),
+            (b"accept", b"*/*"), (b"referer", referer.encode())],
     }
 
 
@@ -91,6 +96,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50_000)
     parser.add_argument("--links", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     n = args.requests
 
@@ -99,13 +105,15 @@ def main() -> None:
         codes = seed.links(settings.db, args.links)
         components = bootstrap.build(settings)  # flusher not started: flushed below
         app = create_app(settings, components)
-        rng = random.Random(1)
-        picks = [rng.choice(codes) for _ in range(n)]
-        heads = [scope("HEAD", c) for c in picks]
-        gets = [scope("GET", c) for c in picks]
-        drive(app, [scope("HEAD", c) for c in codes])  # warm the cache
         sender = components.sender
         flush: Callable[[], int] = getattr(sender, "flush")  # noqa: B009
+        plain = create_app(settings, components)
+        plain.api.visitors = None  # type: ignore[attr-defined]  # the redirect before
+        hits = list(ReferenceMix(links=len(codes)).hits(n))
+        heads = [scope("HEAD", codes[h.link], h.user_agent, h.referer, h.ip) for h in hits]
+        gets = [scope("GET", codes[h.link], h.user_agent, h.referer, h.ip) for h in hits]
+        drive(app, [scope("HEAD", c) for c in codes])  # warm the cache
+        drive(app, gets[:10], flush)  # today's visitor salt, read once per process
 
         best: dict[str, float] = {}
 
@@ -120,6 +128,7 @@ def main() -> None:
             assert getattr(sender, "flushed", 0) - flushed == n
             keep("get", answering)
             keep("flush", flushing)
+            keep("get_plain", drive(plain, gets, flush)[0])
         components.close()
 
     us = {k: v / n * 1e6 for k, v in best.items()}
@@ -130,12 +139,20 @@ def main() -> None:
         ("GET: + click created and buffered", us["get"]),
         ("flush: per click written", us["flush"]),
         ("GET + flush: one counted redirect", us["total"]),
+        ("GET without country and visitor", us["get_plain"]),
     ]
     print(f"{'stage':<40}{'us/request':>12}{'x bare':>8}")
     for name, v in rows:
         print(f"{name:<40}{v:>12.2f}{v / us['bare']:>8.1f}")
-    print(f"{n:,} requests over {args.links:,} links, best of {args.repeat}, "
-          f"Python {sys.version.split()[0]}")
+    added = us["get"] - us["get_plain"]
+    print(f"country + visitor: +{added:.2f} us per GET, GET with / without = "
+          f"{us['get'] / us['get_plain']:.3f}x")
+    print(f"{n:,} requests over {args.links:,} links (reference mix), best of "
+          f"{args.repeat}, Python {sys.version.split()[0]}")
+    if args.json is not None:
+        args.json.write_text(json.dumps({"us_per_request": us, "requests": n,
+                                         "links": args.links, "repeat": args.repeat},
+                                        indent=2) + "\n")
 
 
 if __name__ == "__main__":

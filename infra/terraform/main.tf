@@ -230,6 +230,11 @@ module "redirect" {
       actions   = ["dynamodb:GetItem"]
       resources = [module.dynamodb.links_table_arn]
     }
+    # The first click of a UTC day replaces the "!visitor-salt" item (conditional put).
+    visitor_salt = {
+      actions   = ["dynamodb:PutItem"]
+      resources = [module.dynamodb.links_table_arn]
+    }
     clicks_send = {
       actions   = ["sqs:SendMessage"]
       resources = [module.sqs.queue_arn]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from linkpulse.core import service
+from linkpulse.core.clientip import TrustedProxies
 from linkpulse.core.errors import (
     AliasTaken,
     BackendUnavailable,
@@ -46,6 +47,7 @@ from linkpulse.core.ports import (
     ManagedLinkStore,
 )
 from linkpulse.core.ratelimit import RateLimiter
+from linkpulse.core.visitors import Visitors
 from linkpulse.routes import Request, Route
 
 log = logging.getLogger("linkpulse.api")
@@ -162,6 +164,8 @@ class HttpApi:
         backend: str = "sqlite",
         policy: DestinationPolicy | None = None,
         create_limit: RateLimiter | None = None,
+        visitors: Visitors | None = None,
+        proxies: TrustedProxies | None = None,
     ) -> None:
         self.queue = queue
         self.dead_letters = dead_letters
@@ -177,6 +181,12 @@ class HttpApi:
         self.open = open_api
         self.policy = policy
         self.create_limit = create_limit
+        self.visitors = visitors
+        self.proxies = proxies or TrustedProxies(())
+
+    def client_ip(self, peer: str | None, forwarded_for: str | None) -> str | None:
+        """The client's full address: the TCP peer, or what a trusted proxy forwarded."""
+        return self.proxies.client_ip(peer, forwarded_for)
 
     def handle(self, route: Route, request: Request) -> Response:
         """Authenticate, check the scope and the query, then answer ``route``."""
@@ -267,7 +277,11 @@ class HttpApi:
         now = time.time()  # one clock read for the expiry check and the click
         link = service.resolve(self.links, code, now, self.policy)
         if count:
-            service.record_click(self.sender, link.code, user_agent, referer, client_ip, now)
+            country = visitor = ""
+            if self.visitors is not None:  # from the full address, before it is anonymised
+                country, visitor = self.visitors.identify(client_ip, user_agent, now)
+            service.record_click(self.sender, link.code, user_agent, referer, client_ip, now,
+                                 country, visitor)
         if query and link.forward_query:
             return service.forward_query(link.location, query)
         return link.location

@@ -7,6 +7,7 @@ from typing import Any
 
 from linkpulse.api import HttpApi
 from linkpulse.core.cache import CachedLinkStore
+from linkpulse.core.clientip import TrustedProxies
 from linkpulse.core.policy import DestinationPolicy
 from linkpulse.core.ports import (
     AnalyticsStore,
@@ -17,8 +18,10 @@ from linkpulse.core.ports import (
     KeyStore,
     ManagedLinkStore,
     RateStore,
+    SaltStore,
 )
 from linkpulse.core.ratelimit import RateLimiter, parse_rate
+from linkpulse.core.visitors import Visitors
 from linkpulse.settings import Settings
 
 
@@ -38,6 +41,8 @@ class Components:
     blocklist: Blocklist | None = None
     rate_store: RateStore | None = None
     """Where rate limits are counted, shared by the workers (None: no limits here)."""
+    salts: SaltStore | None = None
+    """The day's visitor salt, shared by every process (None: clicks have no visitor)."""
 
     def http_api(self) -> HttpApi:
         """The edge-neutral HTTP behaviour over these components."""
@@ -46,7 +51,17 @@ class Components:
                        code_length=s.code_length, base_url=s.base_url,
                        max_body_bytes=s.max_body_bytes, open_api=s.open, queue=self.queue,
                        dead_letters=self.dead_letters, backend=s.backend,
-                       policy=self.policy(), create_limit=self.create_limit())
+                       policy=self.policy(), create_limit=self.create_limit(),
+                       visitors=self.visitors(),
+                       proxies=TrustedProxies.parse(s.trusted_proxies))
+
+    def visitors(self) -> Visitors:
+        """Country and visitor of each click, from the full client address."""
+        from linkpulse.backends.geo import MaxMindCountries, RegistryCountries
+
+        path = self.settings.geoip_db
+        countries = MaxMindCountries(path) if path is not None else RegistryCountries()
+        return Visitors(self.salts, countries)
 
     def create_limit(self) -> RateLimiter | None:
         rate = parse_rate(self.settings.create_rate_limit)
@@ -98,6 +113,7 @@ def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
     from linkpulse.backends.sqlite.links import SqliteLinkStore
     from linkpulse.backends.sqlite.queue import SqliteQueue
     from linkpulse.backends.sqlite.ratelimit import SqliteRateStore
+    from linkpulse.backends.sqlite.salts import SqliteSaltStore
 
     settings.db.parent.mkdir(parents=True, exist_ok=True)
     sync = settings.sqlite_synchronous
@@ -114,8 +130,9 @@ def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
     )
     blocklist = SqliteBlocklist(settings.db, sync)
     rates = SqliteRateStore(settings.db, sync)
+    salts = SqliteSaltStore(settings.db, sync)
     closers: list[Any] = [store.close, analytics.close, keys.close, queue.close, blocklist.close,
-                          rates.close]
+                          rates.close, salts.close]
     sender: ClickSender = queue
     if buffered and settings.click_flush_ms > 0:
         buf = BufferedSender(queue, settings.click_flush_ms / 1000,
@@ -125,4 +142,4 @@ def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
     links: ManagedLinkStore = (CachedLinkStore(store, settings.cache_size)
                                if settings.cache_size else store)
     return Components(settings, links, analytics, queue, queue, sender, keys, closers,
-                      blocklist, rates)
+                      blocklist, rates, salts)

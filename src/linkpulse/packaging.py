@@ -3,7 +3,8 @@
 The zip holds the ``linkpulse`` package (minus the web edge and the CLI) and the Lambda
 runtime dependencies that the python3.12 runtime lacks: Powertools, ua-parser with
 the manylinux x86_64 wheel of its Rust matcher, publicsuffixlist (the domain
-blocklist) and segno (QR codes). boto3 is not bundled (the runtime has
+blocklist), segno (QR codes) and iptocc (countries; a Rust wheel with the registries'
+data inside). boto3 is not bundled (the runtime has
 it). Same inputs give the same bytes: entries sorted, timestamps fixed to 1980-01-01,
 permissions fixed, no ``__pycache__``, dependency versions pinned to the ones installed
 here.
@@ -23,7 +24,7 @@ from pathlib import Path
 import linkpulse
 
 RUNTIME_DEPS = ("aws-lambda-powertools", "typing-extensions", "ua-parser", "ua-parser-builtins",
-                "ua-parser-rs", "publicsuffixlist", "segno")
+                "ua-parser-rs", "publicsuffixlist", "segno", "iptocc")
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64", "manylinux_2_34_x86_64")
 PYTHON_VERSION = "3.12"
 EXCLUDED = ("web", "cli.py", "packaging.py", "consumer.py", "aws_lambda/local.py")

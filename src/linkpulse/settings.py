@@ -62,6 +62,12 @@ class Settings:
     """Link creations per client IP, shared by every worker (``N/second|minute|hour``;
     ``off`` disables). Embedded backend only: on AWS, API Gateway throttles."""
 
+    trusted_proxies: str = "127.0.0.0/8,::1"
+    """Comma-separated addresses or networks of reverse proxies whose
+    ``X-Forwarded-For`` is believed (empty: none; the client is always the TCP peer)."""
+    geoip_db: Path | None = None
+    """A MaxMind ``.mmdb`` file for countries; default: the registries' data in iptocc."""
+
     # --- embedded (SQLite) backend
     db: Path = Path("linkpulse.db")
     queue_db: Path | None = None
@@ -114,6 +120,10 @@ class Settings:
         _check(self.click_buffer_max >= 1, "click_buffer_max", "must be >= 1")
         _check(_is_rate(self.create_rate_limit), "create_rate_limit",
                "must be N/second, N/minute, N/hour or off")
+        _check(_is_networks(self.trusted_proxies), "trusted_proxies",
+               "must be comma-separated IP addresses or networks (CIDR)")
+        _check(self.geoip_db is None or self.geoip_db.is_file(), "geoip_db",
+               "must be a MaxMind .mmdb file that exists")
         _check(0 < self.visibility_timeout <= 43_200, "visibility_timeout", "0-43200 s")
         _check(1 <= self.max_receive_count <= 1000, "max_receive_count", "must be 1-1000")
         _check(60 <= self.queue_retention_seconds <= 1_209_600, "queue_retention_seconds",
@@ -173,6 +183,17 @@ def _is_rate(text: str) -> bool:
 
     try:
         parse_rate(text)
+    except InvalidInput:
+        return False
+    return True
+
+
+def _is_networks(text: str) -> bool:
+    from linkpulse.core.clientip import parse_networks
+    from linkpulse.core.errors import InvalidInput
+
+    try:
+        parse_networks(text)
     except InvalidInput:
         return False
     return True

@@ -87,7 +87,7 @@ def _anonymise_ipv6(ip: str) -> str:
 
 def make_event(
     code: str, user_agent: str | None, referer: str | None, client_ip: str | None,
-    now: float | None = None,
+    now: float | None = None, country: str = "", visitor: str = "",
 ) -> ClickEvent:
     ts = time.time() if now is None else now
     return ClickEvent(
@@ -97,12 +97,14 @@ def make_event(
         user_agent=(user_agent or "")[:MAX_HEADER_CHARS],
         referer=(referer or "")[:MAX_HEADER_CHARS],
         ip=anonymise_ip(client_ip),
+        country=country,
+        visitor=visitor,
     )
 
 
 def new_click(
     code: str, user_agent: str | None, referer: str | None, client_ip: str | None,
-    now: float | None = None,
+    now: float | None = None, country: str = "", visitor: str = "",
 ) -> tuple[str, str]:
     """``(click id, message body)``: what ``encode_event(make_event(...))`` gives, without
     the intermediate :class:`ClickEvent` (a frozen dataclass costs ~0.7 us to build, a
@@ -110,7 +112,8 @@ def new_click(
     ts = time.time() if now is None else now
     click_id = new_click_id(ts)
     return click_id, _body(click_id, code, ts, (user_agent or "")[:MAX_HEADER_CHARS],
-                           (referer or "")[:MAX_HEADER_CHARS], anonymise_ip(client_ip))
+                           (referer or "")[:MAX_HEADER_CHARS], anonymise_ip(client_ip),
+                           country, visitor)
 
 
 # A JSON string literal, non-ASCII kept as is: what json.dumps(ensure_ascii=False) uses.
@@ -125,12 +128,15 @@ def encode_event(event: ClickEvent) -> str:
     (the timestamp is a finite number).
     """
     e = event
-    return _body(e.click_id, e.code, e.timestamp, e.user_agent, e.referer, e.ip)
+    return _body(e.click_id, e.code, e.timestamp, e.user_agent, e.referer, e.ip, e.country,
+                 e.visitor)
 
 
-def _body(click_id: str, code: str, ts: float, ua: str, ref: str, ip: str) -> str:
+def _body(click_id: str, code: str, ts: float, ua: str, ref: str, ip: str, cc: str,
+          vis: str) -> str:
     return (f'{{"v":1,"id":{_json_str(click_id)},"code":{_json_str(code)},"ts":{ts!r},'
-            f'"ua":{_json_str(ua)},"ref":{_json_str(ref)},"ip":{_json_str(ip)}}}')
+            f'"ua":{_json_str(ua)},"ref":{_json_str(ref)},"ip":{_json_str(ip)},'
+            f'"cc":{_json_str(cc)},"vis":{_json_str(vis)}}}')
 
 
 def decode_event(body: str) -> ClickEvent:
@@ -147,6 +153,7 @@ def decode_event(body: str) -> ClickEvent:
     get = data.get
     click_id, code = get("id"), get("code")
     user_agent, referer, ip = get("ua", ""), get("ref", ""), get("ip", "")
+    country, visitor = get("cc", ""), get("vis", "")  # absent from older messages
     if click_id is None or code is None or "ts" not in data:
         missing = [k for k in ("id", "code", "ts") if k not in data or data[k] is None]
         raise PoisonMessage(f"click event is missing {', '.join(missing)}")
@@ -157,6 +164,7 @@ def decode_event(body: str) -> ClickEvent:
     if not 0 <= timestamp <= MAX_TIMESTAMP:  # also false for NaN
         raise PoisonMessage(f"click event has a timestamp out of range: {timestamp}")
     if not (type(click_id) is str and type(code) is str and type(user_agent) is str
-            and type(referer) is str and type(ip) is str) or not click_id or not code:
+            and type(referer) is str and type(ip) is str and type(country) is str
+            and type(visitor) is str) or not click_id or not code:
         raise PoisonMessage("click event has a field of the wrong type")
-    return ClickEvent(click_id, code, timestamp, user_agent, referer, ip)
+    return ClickEvent(click_id, code, timestamp, user_agent, referer, ip, country, visitor)

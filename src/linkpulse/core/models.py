@@ -98,6 +98,12 @@ class ClickEvent(NamedTuple):
     referer: str
     ip: str
     """Anonymised at the edge (IPv4 /24, IPv6 /48); never a raw address."""
+    country: str = ""
+    """ISO 3166-1 alpha-2 code looked up from the full address at the edge; "" unknown."""
+    visitor: str = ""
+    """16 hex digits: the day's keyed hash of (full address, user agent); "" unknown.
+    Equal for two clicks of one UTC day from one address and browser, unlinkable across
+    days (see :mod:`linkpulse.core.visitors`)."""
 
 
 class Click(NamedTuple):

@@ -148,3 +148,17 @@ class RateStore(Protocol):
     def acquire(self, key: str, rate: Rate, now: float) -> float:
         """Atomically apply one request of ``key`` (GCRA, ``core.ratelimit.gcra``), shared
         by every process using the store; 0 if allowed, else seconds to wait."""
+
+
+class SaltStore(Protocol):
+    """The one current visitor salt of a deployment, shared by every process."""
+
+    def day_salt(self, day: int, fresh: bytes) -> bytes | None:
+        """The salt of UTC day number ``day``: the stored one if it is that day's,
+        else ``fresh`` stored in place of an older day's salt (which is gone from then
+        on); None if a later day's salt is already stored (this day's is discarded)."""
+
+
+class CountryLookup(Protocol):
+    def country(self, ip: str) -> str:
+        """ISO 3166-1 alpha-2 code of the full address ``ip``, or "" if unknown."""

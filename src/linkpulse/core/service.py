@@ -126,10 +126,12 @@ def record_click(
     referer: str | None,
     client_ip: str | None,
     now: float | None = None,
+    country: str = "",
+    visitor: str = "",
 ) -> str:
     """Put a click on the queue and return its id. Never raises: the redirect must not
     wait on analytics."""
-    click_id, body = new_click(code, user_agent, referer, client_ip, now)
+    click_id, body = new_click(code, user_agent, referer, client_ip, now, country, visitor)
     try:
         queue.send(body)
     except Exception:

@@ -110,7 +110,8 @@ def _endpoint(api: HttpApi, route: Route, max_body: int, body_timeout: float
             query=dict(request.query_params),
             headers=dict(request.headers.items()),  # no lookups: 'À' != 'à'.encode()
             body=body,
-            client_ip=client.host if client else None,
+            client_ip=api.client_ip(client.host if client else None,
+                                    request.headers.get("x-forwarded-for")),
             base_url=_base_url(request),
             query_string=request.scope.get("query_string", b"").decode("latin-1"),
         )

@@ -17,6 +17,7 @@ from linkpulse.web.types import ASGIApp, Receive, Scope, Send
 _UA = b"user-agent"
 _REFERER = b"referer"
 _ORIGIN = b"origin"
+_FORWARDED_FOR = b"x-forwarded-for"
 # What every 302 carries after its Location: the headers of HttpApi.redirect's Response.
 _REDIRECT_TAIL = ((b"cache-control", REDIRECT_CACHE_CONTROL.encode("latin-1")),
                   (b"content-length", b"0"))
@@ -50,7 +51,7 @@ class RedirectFastPath:
         await self.app(scope, receive, send)
 
     async def redirect(self, scope: Scope, code: str, send: Send) -> None:
-        user_agent = referer = None
+        user_agent = referer = forwarded_for = None
         origin: bytes | None = None
         for name, value in scope["headers"]:
             if name == _UA:
@@ -59,6 +60,8 @@ class RedirectFastPath:
                 referer = value.decode("latin-1")
             elif name == _ORIGIN:
                 origin = value
+            elif name == _FORWARDED_FOR:
+                forwarded_for = value.decode("latin-1")
         client = scope.get("client")
         query: bytes = scope.get("query_string") or b""
         try:
@@ -67,7 +70,7 @@ class RedirectFastPath:
                 count=scope["method"] == "GET",
                 user_agent=user_agent,
                 referer=referer,
-                client_ip=client[0] if client else None,
+                client_ip=self.api.client_ip(client[0] if client else None, forwarded_for),
                 query=query.decode("latin-1") if query else "",
             )
         except Exception as exc:

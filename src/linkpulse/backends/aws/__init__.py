@@ -15,13 +15,14 @@ from linkpulse.backends.aws.clients import LazyClient, make_client
 from linkpulse.backends.aws.keys import DynamoKeyStore
 from linkpulse.backends.aws.links import DynamoLinkStore
 from linkpulse.backends.aws.queue import SqsQueue
+from linkpulse.backends.aws.salts import DynamoSaltStore
 from linkpulse.bootstrap import Components
 from linkpulse.core.cache import CachedLinkStore
 from linkpulse.core.ports import ClickSender, ManagedLinkStore
 from linkpulse.settings import Settings
 
 __all__ = ["DynamoAnalyticsStore", "DynamoBlocklist", "DynamoKeyStore", "DynamoLinkStore",
-           "SqsQueue", "build"]
+           "DynamoSaltStore", "SqsQueue", "build"]
 
 
 def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
@@ -59,5 +60,7 @@ def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
                                if settings.cache_size else store)
     blocklist = DynamoBlocklist(settings.links_table, dynamodb, endpoint_url=endpoint,
                                 region=region)
+    salts = DynamoSaltStore(settings.links_table, dynamodb, endpoint_url=endpoint,
+                            region=region)
     return Components(settings, links, analytics, queue, queue, sender, keys, closers,
-                      blocklist)
+                      blocklist, salts=salts)
