@@ -17,6 +17,7 @@ import logging
 import secrets
 import threading
 from hashlib import blake2b
+from typing import Any
 
 from linkpulse.core.ports import CountryLookup, SaltStore
 
@@ -35,7 +36,7 @@ class Visitors:
         self.countries = countries
         self._lock = threading.Lock()
         self._day = -1
-        self._salt: bytes | None = None
+        self._keyed: Any = None
         self._retry_at = 0.0
 
     def identify(self, ip: str | None, user_agent: str | None, now: float) -> tuple[str, str]:
@@ -44,16 +45,17 @@ class Visitors:
         if not ip:
             return "", ""
         country = self.countries.country(ip) if self.countries is not None else ""
-        salt = self._salt_of(int(now // DAY), now)
-        if salt is None:
+        keyed = self._keyed_of(int(now // DAY), now)
+        if keyed is None:
             return country, ""
-        digest = blake2b(f"{ip}\n{user_agent or ''}".encode("utf-8", "surrogatepass"),
-                         key=salt, digest_size=8)
+        digest = keyed.copy()  # cheaper than keying a new hash: the key block is done
+        digest.update(f"{ip}\n{user_agent or ''}".encode("utf-8", "surrogatepass"))
         return country, digest.hexdigest()
 
-    def _salt_of(self, day: int, now: float) -> bytes | None:
+    def _keyed_of(self, day: int, now: float) -> Any:
+        """The day's keyed blake2b, ready to copy (None: no salt for that day)."""
         if day == self._day:
-            return self._salt
+            return self._keyed
         if self.salts is None or now < self._retry_at:
             return None
         with self._lock:
@@ -68,5 +70,5 @@ class Visitors:
                 if salt is None:  # a later day has begun elsewhere: this one is gone
                     self._retry_at = now + RETRY_SECONDS
                     return None
-                self._day, self._salt = day, salt
-            return self._salt
+                self._day, self._keyed = day, blake2b(key=salt, digest_size=8)
+            return self._keyed
