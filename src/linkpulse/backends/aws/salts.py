@@ -7,23 +7,12 @@ day agree on one salt and the previous one is gone."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from linkpulse.backends.aws.clients import LazyClient, error_code, make_client, translated
+from linkpulse.backends.aws.clients import DynamoTable, error_code, translated
 
 KEY = {"code": {"S": "!visitor-salt"}}
 
 
-class DynamoSaltStore:
-    def __init__(self, table: str, client: Any = None, *, endpoint_url: str = "",
-                 region: str = "us-east-1") -> None:
-        self.table = table
-        self._client = LazyClient(client, lambda: make_client("dynamodb", endpoint_url, region))
-
-    @property
-    def client(self) -> Any:
-        return self._client.get()
-
+class DynamoSaltStore(DynamoTable):
     def _stored(self) -> tuple[int, bytes] | None:
         with translated("reading the visitor salt"):
             item = self.client.get_item(TableName=self.table, Key=KEY,
