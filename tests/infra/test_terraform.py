@@ -29,7 +29,8 @@ EXPECTED_GRANTS = {
     # key's last use.
     "shortener": {("dynamodb:PutItem", LINKS), ("dynamodb:GetItem", LINKS),
                   ("dynamodb:UpdateItem", LINKS)},
-    "redirect": {("dynamodb:GetItem", LINKS), ("sqs:SendMessage", QUEUE)},
+    "redirect": {("dynamodb:GetItem", LINKS), ("dynamodb:PutItem", LINKS),  # + visitor salt
+                 ("sqs:SendMessage", QUEUE)},
     "analytics": {
         ("dynamodb:PutItem", CLICKS),
         ("dynamodb:UpdateItem", CLICKS),
