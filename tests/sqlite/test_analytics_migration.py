@@ -83,7 +83,7 @@ def test_second_layout_is_migrated_with_its_clicks(tmp_path: Path) -> None:
         for c in old:
             e = c.event
             conn.execute("INSERT INTO clicks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                         (*e, c.browser, c.os, c.device, int(c.is_bot), c.day))
+                         (*e[:6], c.browser, c.os, c.device, int(c.is_bot), c.day))
             for table, dim, key in (
                     ("tallies", "class", sep.join((c.browser, c.os, c.device, "0"))),
                     ("tallies", "day", c.day), ("rankings", "ua", e.user_agent),

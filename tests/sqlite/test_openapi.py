@@ -17,6 +17,13 @@ from tests.support import LiveServer
 
 ST_MAX_SECONDS = 90
 """schemathesis' time budget (its --max-time), so the suite stays bounded."""
+NEGATIVE_DATA_CONFIG = """
+[checks.negative_data_rejection]
+expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422",
+                     "428", "429"]
+"""
+"""Schemathesis' own list of statuses that reject invalid data, plus 413 (Content Too
+Large): a schema-violating body can also be a body over the server's size limit."""
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +63,14 @@ def test_schemathesis_finds_nothing_with_its_default_checks(served: Any, tmp_pat
     """Every default check but positive_data_acceptance: what a short link may point to
     (the destination policy: no internal addresses, no blocked domains), an opaque
     cursor and a deleted link's 410 are rules no JSON schema can state, so a
-    schema-valid request may rightly be refused with a 4xx."""
+    schema-valid request may rightly be refused with a 4xx. A body over the size limit is
+    refused with 413 (declared), which schemathesis counts as a rejection here too."""
     server, key = served
     st = Path(sys.executable).parent / "st"
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(NEGATIVE_DATA_CONFIG)
     result = subprocess.run(
-        [str(st), "run", f"{server.base_url}/openapi.json",
+        [str(st), "--config-file", str(config), "run", f"{server.base_url}/openapi.json",
          "--header", f"Authorization: Bearer {key}",
          "--max-examples", "5", "--max-time", str(ST_MAX_SECONDS), "--seed", "1",
          "--workers", "1", "--phases", "examples,coverage,fuzzing",

@@ -296,7 +296,10 @@ def _size(action: dict[str, Any]) -> int:
 
 
 def _count(item: dict[str, Any]) -> Count:
-    return Count(item["k"]["S"], int(item["n"]["N"]))
+    """An aggregate item as a count. DynamoDB applies an update atomically; an emulator
+    may show an item between its creation and its ``ADD``, which reads as zero."""
+    key = item["k"]["S"] if "k" in item else item["sk"]["S"].partition("#")[2]
+    return Count(key, int(item["n"]["N"]) if "n" in item else 0)
 
 
 def _click(code: str, item: dict[str, Any]) -> Click:
