@@ -56,6 +56,10 @@ NOT_FOUND_MESSAGE = "Short URL not found"
 CORS_METHODS = ["GET", "POST", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 CORS_HEADERS = ["content-type", "authorization", "x-api-key"]
 """What a browser page on another origin may send (preflight answers on both edges)."""
+CORS_MAX_AGE = 600
+"""Seconds a browser may keep a preflight answer. These three are also the defaults of
+the Terraform API's CORS configuration (a test holds them equal): on AWS, API Gateway
+answers preflights itself and ignores the CORS headers of the functions."""
 REDIRECT_CACHE_CONTROL = "no-cache, no-store"
 
 # (status, message or None to use the exception's own text), most specific first.

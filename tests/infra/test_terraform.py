@@ -401,6 +401,19 @@ def test_one_integration_and_one_permission_per_function_not_per_route() -> None
     assert resources(api_dir, "aws_apigatewayv2_route")["this"]["for_each"] == "${var.routes}"
 
 
+def test_api_gateway_answers_cors_as_the_embedded_server_does() -> None:
+    """On AWS, API Gateway answers preflights from its CORS configuration and drops the
+    functions' CORS headers: a page on another origin may send a key and PATCH or
+    DELETE a link there exactly as against ``linkpulse serve``."""
+    from linkpulse import api
+
+    api_dir = ROOT / "modules" / "api_gateway"
+    cors = single(resources(api_dir, "aws_apigatewayv2_api")["this"]["cors_configuration"])
+    assert resolve(api_dir, cors["allow_methods"]) == api.CORS_METHODS
+    assert resolve(api_dir, cors["allow_headers"]) == api.CORS_HEADERS
+    assert resolve(api_dir, cors["max_age"]) == api.CORS_MAX_AGE
+
+
 def test_api_is_http_v2_with_payload_format_2_and_cors() -> None:
     api_dir = ROOT / "modules" / "api_gateway"
     api = resources(api_dir, "aws_apigatewayv2_api")["this"]

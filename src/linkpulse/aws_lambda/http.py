@@ -27,7 +27,7 @@ CORS_METHODS = ", ".join(http_api.CORS_METHODS)
 # The CORS-safelisted ones + what the API reads, sorted as the ASGI middleware lists them.
 CORS_HEADERS = tuple(sorted({"Accept", "Accept-Language", "Content-Language", "Content-Type",
                              *http_api.CORS_HEADERS}))
-CORS_MAX_AGE = "600"
+CORS_MAX_AGE = str(http_api.CORS_MAX_AGE)
 PREFLIGHT_VARY = ("Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
                   "Access-Control-Request-Private-Network")
 

@@ -23,6 +23,7 @@ import linkpulse
 from linkpulse import bootstrap
 from linkpulse.api import (
     CORS_HEADERS,
+    CORS_MAX_AGE,
     CORS_METHODS,
     HttpApi,
     Response,
@@ -176,7 +177,7 @@ def create_api_app(components: Components, *, own_lifecycle: bool = True) -> Fas
         allow_origins=settings.origins,
         allow_methods=CORS_METHODS,
         allow_headers=CORS_HEADERS,
-        max_age=600,
+        max_age=CORS_MAX_AGE,
     )
     return app
 

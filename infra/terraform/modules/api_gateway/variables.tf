@@ -47,13 +47,13 @@ variable "cors_allow_origins" {
 variable "cors_allow_methods" {
   description = "HTTP methods allowed in cross-origin calls."
   type        = list(string)
-  default     = ["GET", "POST", "OPTIONS"]
+  default     = ["GET", "POST", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 }
 
 variable "cors_allow_headers" {
-  description = "Request headers allowed in cross-origin calls."
+  description = "Request headers allowed in cross-origin calls (keys travel in authorization or x-api-key)."
   type        = list(string)
-  default     = ["content-type"]
+  default     = ["content-type", "authorization", "x-api-key"]
 }
 
 variable "cors_expose_headers" {
@@ -65,7 +65,7 @@ variable "cors_expose_headers" {
 variable "cors_max_age" {
   description = "Seconds a browser may cache a preflight answer."
   type        = number
-  default     = 3600
+  default     = 600
 }
 
 variable "throttling_burst_limit" {
