@@ -12,7 +12,10 @@ all measured in this run:
   click), and ``flush`` (the flusher writing the buffered clicks, per click);
 - ``GET + flush``: what one counted redirect costs a worker in all;
 - ``GET without country and visitor``: the same GETs with the country lookup and the
-  visitor hash switched off (what a redirect cost before them), and their ratio.
+  visitor hash switched off (what a redirect cost before them), and their ratio;
+- ``GET, API open``: the same GETs on an app built with ``open=True`` (no keys asked
+  anywhere), against the default app that requires keys: redirects are public either
+  way, so the ratio shows what the key machinery costs a redirect (it should be none).
 
 Requests follow the reference mix (``bench/traffic.py``): Zipf links, user agents and
 referers, and a random client address per request (the socket peer), so the country
@@ -26,6 +29,7 @@ to compare commits; run it under ``valgrind --tool=callgrind`` for instruction c
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -109,11 +113,13 @@ def main() -> None:
         flush: Callable[[], int] = getattr(sender, "flush")  # noqa: B009
         plain = create_app(settings, components)
         plain.api.visitors = None  # type: ignore[attr-defined]  # the redirect before
+        opened = create_app(dataclasses.replace(settings, open=True), components)
         hits = list(ReferenceMix(links=len(codes)).hits(n))
         heads = [scope("HEAD", codes[h.link], h.user_agent, h.referer, h.ip) for h in hits]
         gets = [scope("GET", codes[h.link], h.user_agent, h.referer, h.ip) for h in hits]
         drive(app, [scope("HEAD", c) for c in codes])  # warm the cache
-        drive(app, gets[:10], flush)  # today's visitor salt, read once per process
+        for warm in (app, opened):  # today's visitor salt, read once per app
+            drive(warm, gets[:10], flush)
 
         best: dict[str, float] = {}
 
@@ -129,6 +135,7 @@ def main() -> None:
             keep("get", answering)
             keep("flush", flushing)
             keep("get_plain", drive(plain, gets, flush)[0])
+            keep("get_open", drive(opened, gets, flush)[0])
         components.close()
 
     us = {k: v / n * 1e6 for k, v in best.items()}
@@ -140,6 +147,7 @@ def main() -> None:
         ("flush: per click written", us["flush"]),
         ("GET + flush: one counted redirect", us["total"]),
         ("GET without country and visitor", us["get_plain"]),
+        ("GET, API open (keys required above)", us["get_open"]),
     ]
     print(f"{'stage':<40}{'us/request':>12}{'x bare':>8}")
     for name, v in rows:
@@ -147,6 +155,7 @@ def main() -> None:
     added = us["get"] - us["get_plain"]
     print(f"country + visitor: +{added:.2f} us per GET, GET with / without = "
           f"{us['get'] / us['get_plain']:.3f}x")
+    print(f"keys required / API open = {us['get'] / us['get_open']:.3f}x per GET")
     print(f"{n:,} requests over {args.links:,} links (reference mix), best of "
           f"{args.repeat}, Python {sys.version.split()[0]}")
     if args.json is not None:
