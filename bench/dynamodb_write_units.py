@@ -1,11 +1,10 @@
 """DynamoDB write units per click of the exactly-once batch write.
 
-Records typical batches of 10 clicks (what the SQS event source mapping delivers) with
-``DynamoAnalyticsStore.record`` against a moto server and reports write capacity units
-per click. The store asks for ``ReturnConsumedCapacity=TOTAL``; moto answers
-``TransactWriteItems`` with an empty ``ConsumedCapacity`` list, so the store falls back
-to DynamoDB's documented rule (a transactional write costs 2 WCU per item per started
-KB) on the items it actually wrote. Against real DynamoDB the reported figure is used.
+Records small batches of 10 clicks with ``DynamoAnalyticsStore.record`` against a moto
+server and reports write capacity units per click, metered by bench/aws_cost.py's
+``Meter`` (DynamoDB's rules on the sizes of the items before and after each write: 1 KB
+per unit, twice in a transaction; moto reports none). The cost of the reference mix at
+the deployed batch sizes is bench/aws_cost.py's job; this shows the shapes.
 
     python bench/dynamodb_write_units.py
 """
@@ -19,6 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from aws_cost import Meter
 from lambda_coldstart import _moto
 
 CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -54,14 +54,19 @@ def measure() -> dict[str, Any]:
         settings = Settings(backend="aws", endpoint_url=endpoint)
         create_resources(settings, dynamodb, boto3.client("sqs", **kw))
         out: dict[str, Any] = {}
+        meter = Meter(boto3.client("dynamodb", **kw), {settings.clicks_table: ("pk", "sk")})
+        meter.attach(dynamodb)
         for name, spec in _batches().items():
             store = DynamoAnalyticsStore(settings.clicks_table, dynamodb)
             clicks = [service.enrich(make_event(code, ua, ref, "192.0.2.1"))
                       for code, ua, ref in spec]
+            meter.role = name
             store.record(clicks)
-            out[name] = {"wcu_per_click": round(store.write_units / len(clicks), 2),
+            meter.settle()
+            out[name] = {"wcu_per_click": round(meter.wru[name] / len(clicks), 2),
                          "transactions": store.transactions}
-            store.record(clicks)  # a redelivery writes nothing
+            meter.role = "redelivery"
+            store.record(clicks)  # a redelivery writes nothing new
         out["naive (not exactly-once): put + 7 ADDs per click"] = {
             "wcu_per_click": NAIVE_WCU_PER_CLICK, "transactions": 0}
         return out

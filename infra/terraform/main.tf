@@ -265,7 +265,7 @@ module "analytics" {
 
   policy_statements = {
     clicks_write = {
-      actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+      actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"]
       resources = [module.dynamodb.clicks_table_arn]
     }
     # Used by the Lambda service's event source mapping, not by the function's code.
@@ -305,11 +305,8 @@ module "stats" {
       resources = [module.dynamodb.links_table_arn]
     }
     clicks_read = {
-      actions = ["dynamodb:Query"]
-      resources = [
-        module.dynamodb.clicks_table_arn,
-        "${module.dynamodb.clicks_table_arn}/index/top",
-      ]
+      actions   = ["dynamodb:Query", "dynamodb:BatchGetItem"]
+      resources = [module.dynamodb.clicks_table_arn]
     }
   }
 

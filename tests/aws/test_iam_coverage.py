@@ -28,7 +28,6 @@ FUNCTIONS = ("shortener", "redirect", "analytics", "stats", "manage")
 LINKS = "${module.dynamodb.links_table_arn}"
 BY_OWNER = "${module.dynamodb.links_table_arn}/index/by_owner"
 CLICKS = "${module.dynamodb.clicks_table_arn}"
-TOP_INDEX = "${module.dynamodb.clicks_table_arn}/index/top"
 QUEUE = "${module.sqs.queue_arn}"
 DLQ = "${module.sqs.dlq_arn}"
 ESM = "event_source_mapping"
@@ -70,9 +69,9 @@ class Recorder:
                 [(kind, body)] = item.items()
                 self._add(f"dynamodb:{TRANSACT_ACTION[kind]}", body["TableName"])
             return
-        if operation == "BatchGetItem":
+        if operation in ("BatchWriteItem", "BatchGetItem"):
             for table in params["RequestItems"]:
-                self._add("dynamodb:BatchGetItem", table)
+                self._add(f"dynamodb:{operation}", table)
             return
         target = params.get("TableName") or params.get("QueueUrl") or ""
         if params.get("IndexName"):
@@ -102,7 +101,6 @@ def recorded(moto_server: Any, aws_clients: tuple[Any, Any]) -> Iterator[Recorde
             for key in ("queue", "dlq")}
     settings = settings.replace(queue_url=urls["queue"], dlq_url=urls["dlq"])
     recorder = Recorder({names["links_table"]: LINKS, names["clicks_table"]: CLICKS,
-                         f"{names['clicks_table']}/index/top": TOP_INDEX,
                          f"{names['links_table']}/index/by_owner": BY_OWNER,
                          urls["queue"]: QUEUE, urls["dlq"]: DLQ})
     for client in aws_clients:

@@ -6,8 +6,10 @@
 #         key's links newest first. API keys live here too, as `key#<id>` items and a
 #         `keys#` directory (no short code can contain `#`).
 # clicks: raw click rows   pk = "C#<code>", sk = "<click_id>" (time-sortable), `ttl` set;
-#         aggregate rows   pk = "A#<code>", sk = "<dim>#<key>", count `n`, and
-#                          gpk = "<code>#<dim>" on top-N dimensions -> GSI `top` (gpk, n).
+#         counter items    pk = "A#<code>", sk = "s#<day>#<hour>": one per link and 6-hour
+#                          slot, every count of the slot as one attribute (no index: stats
+#                          rank a link's keys from its slot items);
+#         names            pk = "K#<hash>", sk = "k": the user agent or referer of a hash.
 
 resource "aws_dynamodb_table" "links" {
   #checkov:skip=CKV_AWS_28:Point-in-time recovery is opt-in (point_in_time_recovery_enabled, $0.20 per GB-month): clicks are rebuilt from nothing else, but the default stack is the cheapest that keeps exactly-once counting.
@@ -78,25 +80,6 @@ resource "aws_dynamodb_table" "clicks" {
   attribute {
     name = "sk"
     type = "S"
-  }
-
-  attribute {
-    name = "gpk"
-    type = "S"
-  }
-
-  attribute {
-    name = "n"
-    type = "N"
-  }
-
-  # Top-N per dimension: Query gpk = "<code>#<dim>", ScanIndexForward = false, Limit = 5.
-  # Sparse: only aggregate rows carry gpk, so raw click rows cost nothing here.
-  global_secondary_index {
-    name            = "top"
-    hash_key        = "gpk"
-    range_key       = "n"
-    projection_type = "ALL"
   }
 
   ttl {

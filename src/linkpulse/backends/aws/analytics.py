@@ -1,72 +1,90 @@
 """Exact, all-time click analytics in DynamoDB, counted exactly once per click.
 
-One table (``clicks``) holds two kinds of rows:
+One table (``clicks``) holds three kinds of items:
 
 - raw clicks, ``pk = C#<code>``, ``sk = <click id>`` (ids sort by time, so "most recent
-  first" is a reversed Query), expiring through the ``ttl`` attribute;
-- aggregates, ``pk = A#<code>``, ``sk = <dim>#<key>``, count ``n``. User agents and
-  referers (unbounded) also carry ``gpk = <code>#<dim>`` so the GSI ``top`` (``gpk``,
-  ``n``) answers "top 5 user agents" with one Query; days are read in ``sk`` order.
-- the summary row ``sk = total#``: the total in ``n``, bots in ``bots``, and the
-  dimensions with few keys (browser, OS, device) as one attribute per key
-  (``browser#Chrome``...), so a click bumps one summary item for all of them.
+  first" is a reversed Query), expiring through the ``ttl`` attribute. They are the
+  deduplication keys: a click is counted in the same transaction that puts its row, on
+  the condition that the row is not there yet.
+- one compact counter item per link and slot of ``SLOT_HOURS`` hours, ``pk = A#<code>``,
+  ``sk = s#<YYYY-MM-DD>#<HH>``: the total in ``n``, bots in ``bots``, and one top-level
+  number attribute per key of every dimension: ``b:<browser>``, ``o:<os>``,
+  ``d:<device>``, ``u:<hash of the user agent>``, ``r:<hash of the referer>``. A batch
+  bumps each slot item it touches once, with one ``ADD`` of every attribute it changes.
+  A new dimension (country, hour...) is one more prefix, not one more item.
+- names, ``pk = K#<hash>``, ``sk = k``: the user agent or referer behind a hash, written
+  once (idempotently, before the counters that use it) so counter items stay small.
 
-``record`` writes a batch in one ``TransactWriteItems`` per (at most 100-action) chunk:
-a conditional put (``attribute_not_exists``) for each click plus one ``ADD`` per
-distinct aggregate item of the chunk (summary, user agent, referer, day). If DynamoDB
-cancels it because some clicks were already recorded (a redelivery), those clicks are
-dropped and the rest retried: each click counts once, and a batch costs one write per
-click plus one per distinct aggregate item, at most 5 items per click instead of the 8
-counters (total, bots, user agent, referer, browser, OS, device, day) it bumps.
+Stats read a link's slot items (one Query, a few KB for most links) and rank user agents
+and referers there: the set is bounded by the keys the link has seen, and only the names
+of the top ones are fetched. The link listing's totals sum ``n`` and ``bots`` over the
+same items (a projection; DynamoDB still bills the bytes of the whole items read).
+
+``record`` writes a batch in one ``TransactWriteItems`` per chunk of at most 100 actions
+(a put per click, an update per slot item). If DynamoDB cancels it because some clicks
+were already recorded (a redelivery), those clicks are dropped and the rest retried: each
+click counts once. The items a click costs: its row, plus its share of one slot item
+shared with every other click of that link in the batch (no index rewrites).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import math
 import random
 import time
 from collections import Counter as Tally
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 from linkpulse.backends.aws.clients import THROTTLED, LazyClient, error_code, translated
 from linkpulse.core.models import Analytics, Click, ClickEvent, Count
 
-TOP_DIMENSIONS = ("ua", "ref")
-"""Unbounded dimensions: one item per key, ranked by the GSI ``top``."""
-SUMMARY_DIMENSIONS = ("browser", "os", "device")
-"""Dimensions with few keys: attributes of the summary item."""
+SLOT_HOURS = 6
+"""Hours of clicks one counter item holds: small enough that a popular link's item stays
+a few KB (DynamoDB bills a write per KB of the whole item), large enough that a batch
+rarely splits a link over two."""
 DAYS_SHOWN = 366
 MAX_ACTIONS = 100
 """DynamoDB's limit on actions in one transaction."""
-MAX_SORT_KEY_BYTES = 1024
+MAX_TERMS = 150
+"""Attributes one update may bump (keeps the update expression well under 4 KB)."""
 CONFLICT_ATTEMPTS = 8
 RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError",
                                "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
 """Cancellation reasons after which the same transaction may succeed."""
-TOTAL_SK = "total#"
+NAMED = {"u": "user_agent", "r": "referer"}
+"""Prefixes of the dimensions stored by hash, and the click field they name."""
+TOTALS_THREADS = 8
+"""Queries ``totals`` runs at once (a listing page asks for 50 links)."""
+KNOWN_NAMES = 100_000
+"""Hashes whose name this process has written (then skipped), before it forgets them."""
 
-CounterKey = tuple[str, str, str]
-"""(code, dimension, key) of one aggregate item; the summary is (code, "total", "")."""
+SlotKey = tuple[str, str]
+"""(code, slot sort key) of one counter item."""
 
 
-def counter_keys(click: Click) -> list[CounterKey]:
-    """The aggregate items one click bumps."""
+def slot_of(click: Click) -> SlotKey:
+    hour = datetime.fromtimestamp(click.event.timestamp, UTC).hour
+    return click.event.code, f"s#{click.day}#{hour - hour % SLOT_HOURS:02d}"
+
+
+def name_hash(prefix: str, value: str) -> str:
+    digest = hashlib.blake2b(f"{prefix}{value}".encode(), digest_size=6).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def terms(click: Click) -> list[str]:
+    """The counter attributes one click bumps, besides ``n``."""
     e = click.event
-    return [
-        (e.code, "total", ""),
-        (e.code, "ua", e.user_agent),
-        (e.code, "ref", e.referer),
-        (e.code, "day", click.day),
-    ]
-
-
-def aggregate_sk(dim: str, key: str) -> str:
-    sk = f"{dim}#{key}"
-    if len(sk.encode()) > MAX_SORT_KEY_BYTES:  # the key is kept whole in attribute "k"
-        sk = f"{dim}#~{hashlib.sha256(key.encode()).hexdigest()}"
-    return sk
+    out = [f"b:{click.browser}", f"o:{click.os}", f"d:{click.device}",
+           f"u:{name_hash('u', e.user_agent)}", f"r:{name_hash('r', e.referer)}"]
+    if click.is_bot:
+        out.append("bots")
+    return out
 
 
 class DynamoAnalyticsStore:
@@ -79,9 +97,7 @@ class DynamoAnalyticsStore:
         self.table = table
         self.retention_seconds = retention_days * 86_400
         self._client = LazyClient(client, lambda: make_client("dynamodb", endpoint_url, region))
-        self.write_units = 0.0
-        """Write capacity consumed by ``record`` so far, as DynamoDB reports it (or as
-        its pricing rule computes it when the endpoint reports none, like moto)."""
+        self._named: dict[str, None] = {}
         self.transactions = 0
 
     @property
@@ -91,7 +107,32 @@ class DynamoAnalyticsStore:
     # --- writing
     def record(self, clicks: Sequence[Click]) -> int:
         unique = list({c.event.click_id: c for c in reversed(clicks)}.values())[::-1]
+        self._write_names(unique)
         return sum(self._record_chunk(chunk) for chunk in _chunks(unique))
+
+    def _write_names(self, clicks: Iterable[Click]) -> None:
+        """Put the name items of hashes this process has not written yet (idempotent)."""
+        new: dict[str, str] = {}
+        for click in clicks:
+            for prefix, field in NAMED.items():
+                value = getattr(click.event, field)
+                key = name_hash(prefix, value)
+                if key not in self._named:
+                    new[key] = value
+        items = list(new.items())
+        for start in range(0, len(items), 25):
+            requests = [{"PutRequest": {"Item": {"pk": {"S": f"K#{key}"}, "sk": {"S": "k"},
+                                                 "v": {"S": value}}}}
+                        for key, value in items[start:start + 25]]
+            with translated("recording names"):
+                while requests:
+                    unprocessed = self.client.batch_write_item(
+                        RequestItems={self.table: requests}).get("UnprocessedItems", {})
+                    requests = unprocessed.get(self.table, [])
+        for key in new:
+            self._named[key] = None
+        while len(self._named) > KNOWN_NAMES:
+            del self._named[next(iter(self._named))]
 
     def _record_chunk(self, clicks: list[Click]) -> int:
         from botocore.exceptions import ClientError
@@ -102,8 +143,7 @@ class DynamoAnalyticsStore:
             actions = self._actions(pending)
             with translated("recording clicks"):
                 try:
-                    response = self.client.transact_write_items(
-                        TransactItems=actions, ReturnConsumedCapacity="TOTAL")
+                    self.client.transact_write_items(TransactItems=actions)
                 except ClientError as exc:
                     if error_code(exc) != "TransactionCanceledException":
                         raise
@@ -121,7 +161,6 @@ class DynamoAnalyticsStore:
                     time.sleep(min(0.025 * 2 ** conflicts, 1.0) * random.random())
                     continue
             self.transactions += 1
-            self.write_units += _units(response, actions)
             return len(pending)
         return 0
 
@@ -131,15 +170,12 @@ class DynamoAnalyticsStore:
             "Item": self._click_item(click),
             "ConditionExpression": "attribute_not_exists(pk)",
         }} for click in clicks]
-        tally: Tally[CounterKey] = Tally()
-        summary: dict[str, Tally[str]] = {}
+        slots: dict[SlotKey, Tally[str]] = defaultdict(Tally)
         for click in clicks:
-            tally.update(counter_keys(click))
-            attrs = summary.setdefault(click.event.code, Tally())
-            attrs.update(f"{dim}#{getattr(click, dim)}" for dim in SUMMARY_DIMENSIONS)
-            attrs["bots"] += click.is_bot
-        updates = [self._counter_update(key, n, summary[key[0]]) for key, n in tally.items()]
-        return puts + updates
+            tally = slots[slot_of(click)]
+            tally["n"] += 1
+            tally.update(terms(click))
+        return puts + [self._slot_update(key, tally) for key, tally in slots.items()]
 
     def _click_item(self, click: Click) -> dict[str, Any]:
         e = click.event
@@ -158,27 +194,16 @@ class DynamoAnalyticsStore:
             "ttl": {"N": str(int(e.timestamp) + self.retention_seconds)},
         }
 
-    def _counter_update(self, key: CounterKey, n: int, summary: Tally[str]) -> dict[str, Any]:
-        code, dim, value = key
-        values: dict[str, Any] = {":n": {"N": str(n)}}
-        names = {"#n": "n"}
-        if dim == "total":
-            adds = ["#n :n"]
-            for i, (attr, count) in enumerate(sorted(summary.items())):
-                names[f"#a{i}"], values[f":a{i}"] = attr, {"N": str(count)}
-                adds.append(f"#a{i} :a{i}")
-            expression = "ADD " + ", ".join(adds)
-        else:
-            expression = "ADD #n :n SET k = :k"
-            values[":k"] = {"S": value}
-            if dim in TOP_DIMENSIONS:
-                expression += ", gpk = :g"
-                values[":g"] = {"S": f"{code}#{dim}"}
+    def _slot_update(self, key: SlotKey, tally: Tally[str]) -> dict[str, Any]:
+        code, sk = key
+        names, values, adds = {}, {}, []
+        for i, (attr, count) in enumerate(sorted(tally.items())):
+            names[f"#a{i}"], values[f":a{i}"] = attr, {"N": str(count)}
+            adds.append(f"#a{i} :a{i}")
         return {"Update": {
             "TableName": self.table,
-            "Key": {"pk": {"S": f"A#{code}"},
-                    "sk": {"S": TOTAL_SK if dim == "total" else aggregate_sk(dim, value)}},
-            "UpdateExpression": expression,
+            "Key": {"pk": {"S": f"A#{code}"}, "sk": {"S": sk}},
+            "UpdateExpression": "ADD " + ", ".join(adds),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }}
@@ -186,73 +211,94 @@ class DynamoAnalyticsStore:
     # --- reading
     def analytics(self, code: str, top: int = 5, recent: int = 10) -> Analytics:
         with translated(f"reading analytics of {code!r}"):
-            totals = self._query(KeyConditionExpression="pk = :pk AND sk = :sk",
-                                 ExpressionAttributeValues={":pk": {"S": f"A#{code}"},
-                                                            ":sk": {"S": TOTAL_SK}})
-            tops = {dim: self._top(f"{code}#{dim}", top) for dim in TOP_DIMENSIONS}
-            days = self._query(
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :day)",
-                ExpressionAttributeValues={":pk": {"S": f"A#{code}"}, ":day": {"S": "day#"}},
-                ScanIndexForward=False, Limit=DAYS_SHOWN,
-            )
+            slots = self._query(KeyConditionExpression="pk = :pk AND begins_with(sk, :s)",
+                                ExpressionAttributeValues={":pk": {"S": f"A#{code}"},
+                                                           ":s": {"S": "s#"}})
             clicks = self._query(
                 KeyConditionExpression="pk = :pk",
                 ExpressionAttributeValues={":pk": {"S": f"C#{code}"}},
-                ScanIndexForward=False, Limit=recent,
+                ScanIndexForward=False, Limit=recent, one_page=True,
             ) if recent > 0 else []
-        total = totals[0] if totals else {}
-        small = {dim: _ranked((Count(name.partition("#")[2], int(v["N"]))
-                               for name, v in total.items() if name.startswith(f"{dim}#")),
-                              top)
-                 for dim in SUMMARY_DIMENSIONS}
+            sums: Tally[str] = Tally()
+            days: Tally[str] = Tally()
+            for item in slots:
+                for attr, value in item.items():
+                    if attr not in ("pk", "sk"):
+                        sums[attr] += int(value["N"])
+                days[item["sk"]["S"].split("#")[1]] += _number(item, "n")
+            named = {prefix: self._top_named(prefix, sums, top) for prefix in NAMED}
+
+        def small(prefix: str) -> tuple[Count, ...]:
+            return _ranked((Count(attr[2:], n) for attr, n in sums.items()
+                            if attr.startswith(f"{prefix}:")), top)
+
         return Analytics(
-            total=int(total.get("n", {"N": "0"})["N"]),
-            bots=int(total.get("bots", {"N": "0"})["N"]),
-            user_agents=tops["ua"],
-            referers=tops["ref"],
-            browsers=small["browser"],
-            os=small["os"],
-            devices=small["device"],
-            days=tuple(_count(item) for item in reversed(days)),
+            total=sums["n"], bots=sums["bots"],
+            user_agents=named["u"], referers=named["r"],
+            browsers=small("b"), os=small("o"), devices=small("d"),
+            days=tuple(Count(day, n) for day, n in sorted(days.items())[-DAYS_SHOWN:]),
             recent=tuple(_click(code, item) for item in clicks),
         )
 
     def totals(self, codes: Sequence[str]) -> dict[str, tuple[int, int]]:
-        """The summary items of ``codes``, 100 per ``BatchGetItem``."""
-        out: dict[str, tuple[int, int]] = {}
-        with translated("reading click totals"):
-            for start in range(0, len(codes), 100):
-                keys = [{"pk": {"S": f"A#{c}"}, "sk": {"S": TOTAL_SK}}
-                        for c in dict.fromkeys(codes[start:start + 100])]
-                request: dict[str, Any] = {self.table: {"Keys": keys}}
-                while request:
-                    answer = self.client.batch_get_item(RequestItems=request)
-                    for item in answer["Responses"].get(self.table, []):
-                        out[item["pk"]["S"][2:]] = (int(item.get("n", {"N": "0"})["N"]),
-                                                    int(item.get("bots", {"N": "0"})["N"]))
-                    request = answer.get("UnprocessedKeys") or {}
+        """``n`` and ``bots`` of each code's slot items: one Query per code, a few at a
+        time. No per-link total item is kept: it would cost every batch 2 more write
+        units per link it touches, on every click, to spare a read that only the link
+        listing makes (docs/aws.md weighs the two with measured units)."""
+        unique = list(dict.fromkeys(codes))
+        if not unique:
+            return {}
+        with translated("reading click totals"), \
+                ThreadPoolExecutor(min(TOTALS_THREADS, len(unique))) as pool:
+            sums = list(pool.map(self._total, unique))
+        return {code: total for code, total in zip(unique, sums, strict=True) if total[0]}
+
+    def _total(self, code: str) -> tuple[int, int]:
+        items = self._query(KeyConditionExpression="pk = :pk AND begins_with(sk, :s)",
+                            ProjectionExpression="n, bots",
+                            ExpressionAttributeValues={":pk": {"S": f"A#{code}"},
+                                                       ":s": {"S": "s#"}})
+        return (sum(_number(item, "n") for item in items),
+                sum(_number(item, "bots") for item in items))
+
+    def _top_named(self, prefix: str, sums: Tally[str], top: int) -> tuple[Count, ...]:
+        """Top ``top`` keys of a hashed dimension by count, ties broken by name (like the
+        SQLite store): the names of every key tied with the cut are fetched."""
+        counts = sorted(((n, attr[2:]) for attr, n in sums.items()
+                         if attr.startswith(f"{prefix}:")), reverse=True)
+        if top <= 0 or not counts:
+            return ()
+        cut = counts[min(top, len(counts)) - 1][0]
+        candidates = [(n, h) for n, h in counts if n >= cut]
+        names = self._names([h for _, h in candidates])
+        return _ranked((Count(names[h], n) for n, h in candidates if h in names), top)
+
+    def _names(self, hashes: list[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for start in range(0, len(hashes), 100):
+            keys = [{"pk": {"S": f"K#{h}"}, "sk": {"S": "k"}} for h in hashes[start:start + 100]]
+            while keys:
+                response = self.client.batch_get_item(RequestItems={self.table: {"Keys": keys}})
+                for item in response.get("Responses", {}).get(self.table, []):
+                    out[item["pk"]["S"][2:]] = item["v"]["S"]
+                keys = response.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
         return out
 
-    def _top(self, gpk: str, top: int) -> tuple[Count, ...]:
-        """Top ``top`` keys by count, ties broken by key (like the SQLite store).
+    def _query(self, one_page: bool = False, **kwargs: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self.client.query(TableName=self.table, **kwargs)
+            items += response.get("Items", [])
+            if one_page or "LastEvaluatedKey" not in response:
+                return items
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-        The GSI orders by ``n`` only; when the page is full, the keys tied with its last
-        count are read too, so the cut at ``top`` is by (count desc, key)."""
-        if top <= 0:
-            return ()
-        index = {"IndexName": "top", "ExpressionAttributeValues": {":g": {"S": gpk}}}
-        items = self._query(KeyConditionExpression="gpk = :g", ScanIndexForward=False,
-                            Limit=top, **index)
-        if len(items) == top:
-            last = items[-1]["n"]
-            items = [i for i in items if i["n"] != last] + self._query(
-                KeyConditionExpression="gpk = :g AND #n = :n", Limit=1000,
-                ExpressionAttributeNames={"#n": "n"}, IndexName="top",
-                ExpressionAttributeValues={":g": {"S": gpk}, ":n": last})
-        return _ranked((_count(i) for i in items), top)
 
-    def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
-        return list(self.client.query(TableName=self.table, **kwargs).get("Items", []))
+def _number(item: dict[str, Any], attr: str) -> int:
+    """A counter of an item; absent is zero (an emulator may show an item between its
+    creation and its ``ADD``; DynamoDB applies an update atomically)."""
+    value = item.get(attr)
+    return int(value["N"]) if value else 0
 
 
 def _ranked(counts: Iterable[Count], top: int) -> tuple[Count, ...]:
@@ -261,45 +307,21 @@ def _ranked(counts: Iterable[Count], top: int) -> tuple[Count, ...]:
 
 
 def _chunks(clicks: Iterable[Click]) -> Iterable[list[Click]]:
-    """Split so each transaction has at most ``MAX_ACTIONS`` actions: one put per click
-    plus one update per distinct counter."""
+    """Split so each transaction has at most ``MAX_ACTIONS`` actions (one put per click
+    plus one update per slot item) and no update bumps more than ``MAX_TERMS`` attributes."""
     chunk: list[Click] = []
-    keys: set[CounterKey] = set()
+    slots: dict[SlotKey, set[str]] = {}
     for click in clicks:
-        new = set(counter_keys(click)) - keys
-        if chunk and len(chunk) + 1 + len(keys) + len(new) > MAX_ACTIONS:
+        key, new = slot_of(click), {"n", *terms(click)}
+        grown = len(slots.get(key, set()) | new)
+        actions = len(chunk) + 1 + len(slots) + (key not in slots)
+        if chunk and (actions > MAX_ACTIONS or grown > MAX_TERMS):
             yield chunk
-            chunk, keys = [], set()
-            new = set(counter_keys(click))
+            chunk, slots = [], {}
         chunk.append(click)
-        keys |= new
+        slots.setdefault(key, set()).update(new)
     if chunk:
         yield chunk
-
-
-def _units(response: dict[str, Any], actions: list[dict[str, Any]]) -> float:
-    reported = response.get("ConsumedCapacity") or []
-    if reported:
-        return float(sum(c.get("CapacityUnits", 0.0) for c in reported))
-    # DynamoDB's rule: a transactional write costs 2 WCU per item per started KB.
-    return float(sum(2 * math.ceil(max(_size(a), 1) / 1024) for a in actions))
-
-
-def _size(action: dict[str, Any]) -> int:
-    body = action.get("Put") or action.get("Update") or {}
-    attrs = dict(body.get("Item") or {})
-    attrs.update(body.get("Key") or {})
-    for name, value in (body.get("ExpressionAttributeValues") or {}).items():
-        attrs[name.lstrip(":")] = value
-    return sum(len(k.encode()) + sum(len(str(v).encode()) for v in val.values())
-               for k, val in attrs.items())
-
-
-def _count(item: dict[str, Any]) -> Count:
-    """An aggregate item as a count. DynamoDB applies an update atomically; an emulator
-    may show an item between its creation and its ``ADD``, which reads as zero."""
-    key = item["k"]["S"] if "k" in item else item["sk"]["S"].partition("#")[2]
-    return Count(key, int(item["n"]["N"]) if "n" in item else 0)
 
 
 def _click(code: str, item: dict[str, Any]) -> Click:

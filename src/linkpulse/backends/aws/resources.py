@@ -1,6 +1,6 @@
 """Create the AWS resources of the local flavour (``serve --create-resources``).
 
-Mirrors ``infra/terraform`` (tables with the GSI and TTL, the queue with its
+Mirrors ``infra/terraform`` (tables with TTL, the queue with its
 dead-letter queue and redrive policy) for an emulator or a sandbox account. Existing
 resources are left as they are.
 """
@@ -22,14 +22,8 @@ def create_resources(settings: Settings, dynamodb: Any, sqs: Any) -> None:
                      "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"},
                                    {"AttributeName": "created_at", "KeyType": "RANGE"}],
                      "Projection": {"ProjectionType": "ALL"}}])
-        _table(
-            dynamodb, settings.clicks_table, {"pk": "S", "sk": "S", "gpk": "S", "n": "N"},
-            [("pk", "HASH"), ("sk", "RANGE")],
-            gsi=[{"IndexName": "top",
-                  "KeySchema": [{"AttributeName": "gpk", "KeyType": "HASH"},
-                                {"AttributeName": "n", "KeyType": "RANGE"}],
-                  "Projection": {"ProjectionType": "ALL"}}],
-        )
+        _table(dynamodb, settings.clicks_table, {"pk": "S", "sk": "S"},
+               [("pk", "HASH"), ("sk", "RANGE")])
         dlq_url = sqs.create_queue(QueueName=settings.dlq_name, Attributes={
             "MessageRetentionPeriod": str(settings.dlq_retention_seconds),
         })["QueueUrl"]
