@@ -346,9 +346,9 @@ module "manage" {
       actions   = ["dynamodb:Query"]
       resources = ["${module.dynamodb.links_table_arn}/index/by_owner"]
     }
-    # Each listed link's click totals.
+    # Each listed link's click totals, summed over its slot counter items.
     clicks_totals = {
-      actions   = ["dynamodb:BatchGetItem"]
+      actions   = ["dynamodb:Query"]
       resources = [module.dynamodb.clicks_table_arn]
     }
   }
