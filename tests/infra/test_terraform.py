@@ -48,7 +48,7 @@ EXPECTED_GRANTS = {
         *((f"dynamodb:{a}", LINKS)
           for a in ("GetItem", "PutItem", "UpdateItem", "Scan", "BatchGetItem")),
         ("dynamodb:Query", f"{LINKS}/index/by_owner"),
-        ("dynamodb:BatchGetItem", CLICKS),
+        ("dynamodb:Query", CLICKS),
     },
 }
 
