@@ -30,6 +30,9 @@ class Settings:
     """Run the click consumer inside ``linkpulse serve``."""
     base_url: str = ""
     """Public base of short URLs (``https://lp.example``); empty = taken from each request."""
+    allowed_hosts: str = ""
+    """Comma-separated names a request's Host may carry (``*``: any); empty = the bind
+    address, localhost, 127.0.0.1, [::1] and the host of ``base_url``."""
     cors_origins: str = "*"
     """Comma-separated origins allowed to call the API from a browser."""
     max_body_bytes: int = 16_384

@@ -37,6 +37,7 @@ from linkpulse.routes import Route, allowed, routes
 from linkpulse.settings import Settings
 from linkpulse.web import dashboard, schemas
 from linkpulse.web.fastpath import RedirectFastPath
+from linkpulse.web.hosts import HostGuard, allowed_hosts
 from linkpulse.web.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("linkpulse.web")
@@ -211,5 +212,6 @@ def create_app(settings: Settings | None = None, components: Components | None =
     if components is None:
         components = bootstrap.build(settings or Settings.from_env())
     api_app = create_api_app(components)
-    return RedirectFastPath(api_app.state.api, api_app,
+    fast = RedirectFastPath(api_app.state.api, api_app,
                             allow_origins=components.settings.origins)
+    return HostGuard(fast, allowed_hosts(components.settings))

@@ -1,0 +1,74 @@
+"""The ASGI server answers only for its own hosts: a foreign Host is a 400 that stores
+nothing, never reflected in ``short_url`` or a redirect (issue 12, item 6; the Lambda
+edge is not covered yet)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.scenarios.conftest import raw_http
+from tests.support import LiveServer
+
+BODY = json.dumps({"url": "https://example.com/hosts"}).encode()
+JSON = [("Content-Type", "application/json")]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(tmp_path_factory.mktemp("hosts") / "hosts.db")
+    yield live
+    live.stop()
+
+
+@pytest.mark.parametrize("host", ["evil.example", "127.0.0.1.evil.example", "localhost.",
+                                  "[::2]", "evil.example:8000"])
+def test_a_foreign_host_is_refused_and_not_reflected(server: LiveServer, host: str) -> None:
+    for method, path, body in (("POST", "/shorten", BODY), ("GET", "/stats/abcdefg", b""),
+                               ("GET", "/abcdefg", b""), ("GET", "/shorten/", b"")):
+        reply = raw_http("127.0.0.1", server.port, method, path, [("Host", host), *JSON], body)
+        assert reply.status == 400, (method, path, reply)
+        assert json.loads(reply.body) == {"error": "unknown host"}
+        assert host.encode() not in reply.body
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "LOCALHOST", "[::1]"])
+def test_the_servers_own_hosts_are_answered(server: LiveServer, host: str) -> None:
+    reply = raw_http("127.0.0.1", server.port, "POST", "/shorten",
+                     [("Host", f"{host}:{server.port}"), *JSON], BODY)
+    assert reply.status == 201
+    short_url = json.loads(reply.body)["short_url"]
+    assert short_url.lower().startswith(f"http://{host.lower()}:{server.port}/")
+
+
+def test_two_host_headers_are_refused(server: LiveServer) -> None:
+    reply = raw_http("127.0.0.1", server.port, "GET", "/healthz",
+                     [("Host", "127.0.0.1"), ("Host", "evil.example")], b"")
+    assert reply.status == 400
+
+
+def test_base_url_and_allowed_hosts_settings(tmp_path: Path) -> None:
+    live = LiveServer(tmp_path / "base.db", base_url="https://lp.example",
+                      allowed_hosts="lp.example,lp-internal,127.0.0.1")
+    try:
+        for host in ("lp.example", "lp-internal:8080"):
+            reply = raw_http("127.0.0.1", live.port, "POST", "/shorten",
+                             [("Host", host), *JSON], BODY)
+            assert reply.status == 201, reply
+            assert json.loads(reply.body)["short_url"].startswith("https://lp.example/")
+        refused = raw_http("127.0.0.1", live.port, "GET", "/healthz",
+                           [("Host", "localhost")], b"")  # listed hosts replace the defaults
+        assert refused.status == 400
+    finally:
+        live.stop()
+
+
+def test_forwarded_headers_are_ignored_from_untrusted_peers(server: LiveServer) -> None:
+    reply = raw_http("127.0.0.1", server.port, "POST", "/shorten",
+                     [("X-Forwarded-Proto", "javascript"), ("X-Forwarded-For", "6.6.6.6"),
+                      *JSON], BODY)
+    assert reply.status == 201
+    assert json.loads(reply.body)["short_url"].startswith("http://127.0.0.1:")
