@@ -102,6 +102,8 @@ def edges(components: Any) -> tuple[AsgiEdge, LambdaEdge]:
     for i, (name, secret) in enumerate(SECRETS.items()):
         components.keys.add_key(ApiKey(f"{i:08x}", name, keys.hash_key(secret),
                                        frozenset(scopes[name]), 1_700_000_000))
+    # httpx's ASGI transport calls the app "testserver": a host it must answer for
+    components.settings = components.settings.replace(allowed_hosts="testserver")
     asgi = AsgiEdge(create_app(components=components))
     return asgi, LambdaEdge(host="testserver", scheme="http", source_ip="198.51.100.7")
 

@@ -28,7 +28,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
                                   "[::2]", "evil.example:8000"])
 def test_a_foreign_host_is_refused_and_not_reflected(server: LiveServer, host: str) -> None:
     for method, path, body in (("POST", "/shorten", BODY), ("GET", "/stats/abcdefg", b""),
-                               ("GET", "/abcdefg", b""), ("GET", "/shorten/", b"")):
+                               ("GET", "/healthz", b""), ("GET", "/shorten/", b"")):
         reply = raw_http("127.0.0.1", server.port, method, path, [("Host", host), *JSON], body)
         assert reply.status == 400, (method, path, reply)
         assert json.loads(reply.body) == {"error": "unknown host"}
@@ -42,6 +42,17 @@ def test_the_servers_own_hosts_are_answered(server: LiveServer, host: str) -> No
     assert reply.status == 201
     short_url = json.loads(reply.body)["short_url"]
     assert short_url.lower().startswith(f"http://{host.lower()}:{server.port}/")
+
+
+def test_a_redirect_uses_nothing_of_the_host(server: LiveServer) -> None:
+    """Redirects are answered before the host check (the fast path): the Location is
+    the stored link's, whatever the Host says."""
+    created = raw_http("127.0.0.1", server.port, "POST", "/shorten", JSON, BODY)
+    code = json.loads(created.body)["code"]
+    reply = raw_http("127.0.0.1", server.port, "GET", f"/{code}",
+                     [("Host", "evil.example")], b"")
+    assert reply.status == 302
+    assert reply.headers["location"] == "https://example.com/hosts"
 
 
 def test_two_host_headers_are_refused(server: LiveServer) -> None:

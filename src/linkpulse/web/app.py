@@ -212,6 +212,8 @@ def create_app(settings: Settings | None = None, components: Components | None =
     if components is None:
         components = bootstrap.build(settings or Settings.from_env())
     api_app = create_api_app(components)
-    fast = RedirectFastPath(api_app.state.api, api_app,
+    # The redirect fast path builds nothing from the Host (Location is the stored link):
+    # only what reaches the framework app, which does (short_url), is host-checked.
+    guarded = HostGuard(api_app, allowed_hosts(components.settings))
+    return RedirectFastPath(api_app.state.api, guarded,
                             allow_origins=components.settings.origins)
-    return HostGuard(fast, allowed_hosts(components.settings))

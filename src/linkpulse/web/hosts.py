@@ -1,6 +1,6 @@
 """Only answer for the hosts this server is: a request whose ``Host`` is not on the
-allow-list gets a 400, so no answer (``short_url``, a redirect) is built from a host an
-attacker chose.
+allow-list gets a 400, so no answer (``short_url``) is built from a host an attacker
+chose. Redirects, which use nothing of the Host, are answered before this check.
 
 The allow-list is ``LINKPULSE_ALLOWED_HOSTS`` (comma-separated names, ``*`` for any),
 by default the bind address, ``localhost``, ``127.0.0.1``, ``[::1]`` and the host of
