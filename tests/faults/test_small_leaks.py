@@ -13,7 +13,7 @@ from tests.support import LiveServer, wait_for
 
 
 def test_data_and_lock_files_are_created_0600(tmp_path: Path) -> None:
-    server = LiveServer(tmp_path / "private.db")
+    server = LiveServer(tmp_path / "private.db", open=True)
     code = httpx.post(f"{server.base_url}/shorten",
                       json={"url": "https://example.com/p"}).json()["code"]
     assert httpx.get(f"{server.base_url}/{code}").status_code == 302
@@ -30,7 +30,7 @@ def test_data_and_lock_files_are_created_0600(tmp_path: Path) -> None:
 
 
 def test_a_client_hanging_up_mid_body_logs_no_error(tmp_path: Path) -> None:
-    server = LiveServer(tmp_path / "hangup.db")
+    server = LiveServer(tmp_path / "hangup.db", open=True)
     for _ in range(5):
         with socket.create_connection(("127.0.0.1", server.port)) as sock:
             sock.sendall(b"POST /shorten HTTP/1.1\r\nHost: 127.0.0.1\r\n"

@@ -19,7 +19,7 @@ JSON = [("Content-Type", "application/json")]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("hosts") / "hosts.db")
+    live = LiveServer(tmp_path_factory.mktemp("hosts") / "hosts.db", open=True)
     yield live
     live.stop()
 
@@ -62,7 +62,7 @@ def test_two_host_headers_are_refused(server: LiveServer) -> None:
 
 
 def test_base_url_and_allowed_hosts_settings(tmp_path: Path) -> None:
-    live = LiveServer(tmp_path / "base.db", base_url="https://lp.example",
+    live = LiveServer(tmp_path / "base.db", base_url="https://lp.example", open=True,
                       allowed_hosts="lp.example,lp-internal,127.0.0.1")
     try:
         for host in ("lp.example", "lp-internal:8080"):
