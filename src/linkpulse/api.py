@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -61,6 +62,14 @@ CORS_MAX_AGE = 600
 the Terraform API's CORS configuration (a test holds them equal): on AWS, API Gateway
 answers preflights itself and ignores the CORS headers of the functions."""
 REDIRECT_CACHE_CONTROL = "no-cache, no-store"
+
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def is_host(value: str) -> bool:
+    """A host name or address with an optional port, nothing else (no path, no
+    credentials, no markup): only such a value may become part of a ``short_url``."""
+    return _HOST.fullmatch(value) is not None
 
 # (status, message or None to use the exception's own text), most specific first.
 _ERRORS: tuple[tuple[type[LinkpulseError], int, str | None], ...] = (
@@ -191,6 +200,10 @@ class HttpApi:
     def client_ip(self, peer: str | None, forwarded_for: str | None) -> str | None:
         """The client's full address: the TCP peer, or what a trusted proxy forwarded."""
         return self.proxies.client_ip(peer, forwarded_for)
+
+    def scheme(self, peer: str | None, forwarded_proto: str | None, direct: str) -> str:
+        """The scheme the client used: the connection's, or a trusted proxy's word."""
+        return self.proxies.scheme(peer, forwarded_proto, direct)
 
     def handle(self, route: Route, request: Request) -> Response:
         """Authenticate, check the scope and the query, then answer ``route``."""

@@ -58,6 +58,20 @@ def test_shorten_event_answers_201_with_the_api_gateway_host_and_cors(
     assert components.links.get(body["code"]).url == "https://example.com/landing"
 
 
+def test_short_url_never_comes_from_the_clients_host_or_proto(
+    components: Any, event: Event, context: Any
+) -> None:
+    """Issue 12: a hostile Host or x-forwarded-proto never reaches ``short_url``; the
+    domain is the one API Gateway matched, the scheme http or https."""
+    raw = event("apigw_v2_shorten")
+    raw["headers"].update({"host": "evil.example", "x-forwarded-proto": "javascript:alert(1)//"})
+    result = shortener.handler(raw, context)
+    assert result["statusCode"] == 201
+    body = json.loads(result["body"])
+    assert body["short_url"] == (
+        f"https://r3pmxmplak.execute-api.us-east-1.amazonaws.com/{body['code']}")
+
+
 def test_shorten_event_with_base64_body_is_decoded(components: Any, event: Event,
                                                     context: Any) -> None:
     import base64

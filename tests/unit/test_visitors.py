@@ -55,6 +55,18 @@ def test_no_trusted_proxies_means_the_header_is_never_read() -> None:
     assert TrustedProxies.parse("").client_ip("127.0.0.1", "8.8.8.8") == "127.0.0.1"
 
 
+@pytest.mark.parametrize(("peer", "proto", "scheme"), [
+    ("127.0.0.1", "https", "https"),             # the proxy terminated TLS
+    ("127.0.0.1", "HTTPS ", "https"),
+    ("127.0.0.1", "javascript:alert(1)//", "http"),  # never anything but http(s)
+    ("203.0.113.9", "https", "http"),            # not a proxy: the header is not read
+    (None, "https", "http"),
+])
+def test_the_scheme_is_the_connections_unless_a_trusted_proxy_forwarded_it(
+        peer: str | None, proto: str, scheme: str) -> None:
+    assert TrustedProxies.parse(LOOPBACK).scheme(peer, proto, "http") == scheme
+
+
 def test_registry_countries_of_well_known_addresses() -> None:
     countries = RegistryCountries()
     assert countries.country("8.8.8.8") == "US"

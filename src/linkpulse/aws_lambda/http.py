@@ -90,15 +90,20 @@ def body(app: APIGatewayHttpResolver) -> bytes:
     return events.body_bytes(app.current_event.raw_event)
 
 
+_STAGE = re.compile(r"[A-Za-z0-9_-]{1,128}")  # API Gateway's stage names; not $default
+
+
 def base_url(app: APIGatewayHttpResolver) -> str:
-    """``https://<host>[/<stage>]``, what the client called (API Gateway sets
-    ``x-forwarded-proto``; a named stage is part of the path)."""
+    """``https://<domain>[/<stage>]``, what the client called. The domain is the one
+    API Gateway matched the request on (``requestContext.domainName``), never the
+    client's ``Host`` header; ``x-forwarded-proto`` (set by API Gateway) only chooses
+    between ``http`` and ``https``. ``LINKPULSE_BASE_URL``, when set, wins over both."""
     event = app.current_event
-    headers = event.headers
-    host = headers.get("host") or event.request_context.domain_name
+    domain = event.request_context.domain_name or ""
+    host = domain if http_api.is_host(domain) else "localhost"
     stage = event.request_context.stage
-    prefix = f"/{stage}" if stage and stage != "$default" else ""
-    scheme = "http" if headers.get("x-forwarded-proto") == "http" else "https"
+    prefix = f"/{stage}" if stage and _STAGE.fullmatch(stage) else ""
+    scheme = "http" if event.headers.get("x-forwarded-proto") == "http" else "https"
     return f"{scheme}://{host}{prefix}"
 
 

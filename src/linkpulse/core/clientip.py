@@ -55,6 +55,15 @@ class TrustedProxies:
     def trusts(self, addr: Address) -> bool:
         return any(addr.version == net.version and addr in net for net in self.networks)
 
+    def scheme(self, peer: str | None, forwarded_proto: str | None, direct: str) -> str:
+        """``http`` or ``https`` as a trusted proxy's ``X-Forwarded-Proto`` says, else
+        ``direct`` (the scheme of the connection): nothing else ever comes of it."""
+        hop = _address(peer) if peer is not None else None
+        proto = (forwarded_proto or "").strip().lower()
+        if hop is not None and self.trusts(hop) and proto in ("http", "https"):
+            return proto
+        return direct
+
     def client_ip(self, peer: str | None, forwarded_for: str | None) -> str | None:
         """The client's address: ``peer`` unless it is a trusted proxy that forwarded
         the request, then the right-most forwarded address that is not a trusted proxy

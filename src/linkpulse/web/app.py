@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -28,6 +27,7 @@ from linkpulse.api import (
     HttpApi,
     Response,
     error_response,
+    is_host,
     response_for,
 )
 from linkpulse.bootstrap import Components
@@ -49,19 +49,21 @@ def _send(response: Response) -> StarletteResponse:
     return StarletteResponse(response.body, response.status, headers=response.headers)
 
 
-_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
-
-
-def _base_url(request: Request) -> str:
+def _base_url(api: HttpApi, request: Request) -> str:
     """``scheme://host`` the client called, from the scope (``request.url`` would parse
-    the query string, which need not be UTF-8). A Host header that is not a host name is
-    not reflected: the server's own address stands in for it."""
+    the query string, which need not be UTF-8). The Host has passed the allow-list
+    (:mod:`linkpulse.web.hosts`); one that is not a host name is not reflected: the
+    server's own address stands in for it. The scheme is the connection's, or what a
+    trusted proxy forwarded."""
     scope = request.scope
     host = request.headers.get("host", "")
-    if not _HOST.fullmatch(host):
+    if not is_host(host):
         server = scope.get("server") or ("localhost", None)
         host = server[0] if server[1] is None else f"{server[0]}:{server[1]}"
-    return f"{scope.get('scheme', 'http')}://{host}"
+    client = request.client
+    scheme = api.scheme(client.host if client else None,
+                        request.headers.get("x-forwarded-proto"), scope.get("scheme", "http"))
+    return f"{scheme}://{host}"
 
 
 async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
@@ -114,7 +116,7 @@ def _endpoint(api: HttpApi, route: Route, max_body: int, body_timeout: float
             body=body,
             client_ip=api.client_ip(client.host if client else None,
                                     request.headers.get("x-forwarded-for")),
-            base_url=_base_url(request),
+            base_url=_base_url(api, request),
             query_string=request.scope.get("query_string", b"").decode("latin-1"),
         )
         return _send(await run_in_threadpool(api.handle, route, req))
