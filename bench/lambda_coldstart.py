@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import socket
 import statistics
 import subprocess
@@ -124,7 +125,8 @@ def measure(runs: int = 5) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory(prefix="lp-coldstart-") as tmp_name:
         tmp = Path(tmp_name)
-        install_deps(tmp / "deps")
+        arch = "arm64" if platform.machine() == "aarch64" else "x86_64"  # run here
+        install_deps(tmp / "deps", arch)
         artifact = build_artifact(tmp / "linkpulse-lambda.zip", deps_dir=tmp / "deps")
         task = tmp / "task"
         with zipfile.ZipFile(artifact.path) as zf:

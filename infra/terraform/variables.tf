@@ -28,9 +28,9 @@ variable "lambda_runtime" {
 }
 
 variable "lambda_architecture" {
-  description = "Instruction set of all functions (x86_64 or arm64); must match the wheels bundled in the artifact."
+  description = "Instruction set of all functions (x86_64 or arm64); must match the wheels bundled in the artifact (linkpulse package --architecture, arm64 by default)."
   type        = string
-  default     = "x86_64"
+  default     = "arm64"
 }
 
 variable "lambda_tracing_mode" {

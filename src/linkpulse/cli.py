@@ -634,11 +634,16 @@ def package(
         "dist/linkpulse-lambda.zip"),
     deps_dir: Annotated[Path | None, typer.Option(
         help="use these installed dependencies instead of running pip")] = None,
+    architecture: Annotated[str, typer.Option(
+        help="arm64 or x86_64: the compiled wheels to bundle (as lambda_architecture)")
+    ] = "arm64",
 ) -> None:
-    """Build the one deterministic Lambda artifact used by all four functions."""
-    from linkpulse.packaging import build_artifact
+    """Build the one deterministic Lambda artifact used by all five functions."""
+    from linkpulse.packaging import PLATFORMS, build_artifact
 
-    info = build_artifact(output, deps_dir=deps_dir)
+    if architecture not in PLATFORMS:
+        raise _fail(f"--architecture must be one of {', '.join(sorted(PLATFORMS))}")
+    info = build_artifact(output, deps_dir=deps_dir, architecture=architecture)
     _echo_json({"output": str(output), "bytes": info.size, "files": info.files,
                 "sha256": info.sha256})
 
