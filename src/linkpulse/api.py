@@ -12,7 +12,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,7 @@ from linkpulse.core.errors import (
     Unauthorized,
 )
 from linkpulse.core.keys import OPEN, Authenticator, Principal, presented_key, require
+from linkpulse.core.metrics import NO_METRICS, Metrics
 from linkpulse.core.models import Click, Count, Link, Stats
 from linkpulse.core.policy import DestinationPolicy
 from linkpulse.core.ports import (
@@ -179,7 +180,12 @@ class HttpApi:
         create_limit: RateLimiter | None = None,
         visitors: Visitors | None = None,
         proxies: TrustedProxies | None = None,
+        metrics: Metrics = NO_METRICS,
+        scrape: Callable[[], tuple[bytes, str]] | None = None,
     ) -> None:
+        self.metrics = metrics
+        self.scrape = scrape
+        """The metrics exposition ``GET /metrics`` answers (None: not exposed here)."""
         self.queue = queue
         self.dead_letters = dead_letters
         self.backend = backend
@@ -206,6 +212,14 @@ class HttpApi:
         return self.proxies.scheme(peer, forwarded_proto, direct)
 
     def handle(self, route: Route, request: Request) -> Response:
+        """Answer ``route`` (timed, by its template, for the latency metric)."""
+        started = time.perf_counter()
+        response = self._answer(route, request)
+        self.metrics.request_served(route.method, route.path, response.status,
+                                    time.perf_counter() - started)
+        return response
+
+    def _answer(self, route: Route, request: Request) -> Response:
         """Authenticate, check the scope and the query, then answer ``route``."""
         try:
             if len(request.body) > self.max_body_bytes:  # as the ASGI edge, before reading
@@ -251,7 +265,7 @@ class HttpApi:
         unknown = set(data) - allowed
         if unknown:
             raise InvalidInput(f"unknown field(s): {', '.join(sorted(unknown))}")
-        return service.shorten(
+        link = service.shorten(
             self.links, data["url"], alias=data.get("alias"),
             expires_at=data.get("expires_at"), code_length=self.code_length,
             owner=who.key_id, title=manage.validate_title(data.get("title")),
@@ -260,6 +274,8 @@ class HttpApi:
                                                data.get("forward_query", False)),
             policy=self.policy, own_url=self.base(base_url),
         )
+        self.metrics.link_created()
+        return link
 
     def shorten(self, body: bytes, request_base_url: str, who: Principal = OPEN,
                 client_ip: str | None = None) -> Response:
@@ -292,13 +308,21 @@ class HttpApi:
         errors (map them with :func:`response_for`). For an edge that writes the 302 itself:
         the ASGI fast path, which saves building a :class:`Response` per redirect."""
         now = time.time()  # one clock read for the expiry check and the click
-        link = service.resolve(self.links, code, now, self.policy)
+        try:
+            link = service.resolve(self.links, code, now, self.policy)
+        except LinkNotFound:
+            self.metrics.redirected(404)
+            raise
+        except (LinkExpired, LinkGone, LinkBlocked):
+            self.metrics.redirected(410)
+            raise
         if count:
             country = visitor = ""
             if self.visitors is not None:  # from the full address, before it is anonymised
                 country, visitor = self.visitors.identify(client_ip, user_agent, now)
             service.record_click(self.sender, link.code, user_agent, referer, client_ip, now,
                                  country, visitor)
+        self.metrics.redirected(302)
         if query and link.forward_query:
             return service.forward_query(link.location, query)
         return link.location

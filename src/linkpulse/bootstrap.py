@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from linkpulse.api import HttpApi
 from linkpulse.core.cache import CachedLinkStore
 from linkpulse.core.clientip import TrustedProxies
+from linkpulse.core.metrics import NO_METRICS, CountedSender, Metrics
 from linkpulse.core.policy import DestinationPolicy
 from linkpulse.core.ports import (
     AnalyticsStore,
@@ -43,6 +45,10 @@ class Components:
     """Where rate limits are counted, shared by the workers (None: no limits here)."""
     salts: SaltStore | None = None
     """The day's visitor salt, shared by every process (None: clicks have no visitor)."""
+    metrics: Metrics = NO_METRICS
+    """Where the pipeline's events are counted."""
+    scrape: Callable[[], tuple[bytes, str]] | None = None
+    """What ``GET /metrics`` answers (None: this deployment exposes no metrics)."""
 
     def http_api(self) -> HttpApi:
         """The edge-neutral HTTP behaviour over these components."""
@@ -53,7 +59,8 @@ class Components:
                        dead_letters=self.dead_letters, backend=s.backend,
                        policy=self.policy(), create_limit=self.create_limit(),
                        visitors=self.visitors(),
-                       proxies=TrustedProxies.parse(s.trusted_proxies))
+                       proxies=TrustedProxies.parse(s.trusted_proxies),
+                       metrics=self.metrics, scrape=self.scrape)
 
     def visitors(self) -> Visitors:
         """Country and visitor of each click, from the full client address."""
@@ -97,15 +104,32 @@ class Components:
             closer()
 
 
-def build(settings: Settings, *, buffered: bool = True) -> Components:
+def build(settings: Settings, *, buffered: bool = True, metrics: Metrics | None = None,
+          ) -> Components:
+    """The components ``settings`` describe. ``metrics``: where events are counted;
+    default this process's Prometheus recorder, scraped at ``GET /metrics``."""
+    scrape = None
+    if metrics is None:
+        metrics, scrape = _prometheus()
     if settings.backend == "aws":
         from linkpulse.backends import aws
 
-        return aws.build(settings, buffered=buffered)
-    return _build_sqlite(settings, buffered=buffered)
+        components = aws.build(settings, buffered=buffered, metrics=metrics)
+    else:
+        components = _build_sqlite(settings, buffered=buffered, metrics=metrics)
+    if scrape is not None:
+        queue, dead_letters = components.queue, components.dead_letters
+        components.scrape = lambda: scrape(queue, dead_letters)
+    return components
 
 
-def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
+def _prometheus() -> tuple[Metrics, Callable[[ClickQueue, DeadLetters], tuple[bytes, str]]]:
+    from linkpulse import metrics
+
+    return metrics.for_process(), metrics.exposition
+
+
+def _build_sqlite(settings: Settings, *, buffered: bool, metrics: Metrics) -> Components:
     from linkpulse.backends.buffered import BufferedSender
     from linkpulse.backends.sqlite.analytics import SqliteAnalyticsStore
     from linkpulse.backends.sqlite.blocklist import SqliteBlocklist
@@ -127,19 +151,21 @@ def _build_sqlite(settings: Settings, *, buffered: bool) -> Components:
         retention_seconds=settings.queue_retention_seconds,
         dlq_retention_seconds=settings.dlq_retention_seconds,
         synchronous=sync,
+        on_dead_letter=metrics.clicks_dead_lettered,
     )
     blocklist = SqliteBlocklist(settings.db, sync)
     rates = SqliteRateStore(settings.db, sync)
     salts = SqliteSaltStore(settings.db, sync)
     closers: list[Any] = [store.close, analytics.close, keys.close, queue.close, blocklist.close,
                           rates.close, salts.close]
-    sender: ClickSender = queue
+    counted = CountedSender(queue, metrics)
+    sender: ClickSender = counted
     if buffered and settings.click_flush_ms > 0:
-        buf = BufferedSender(queue, settings.click_flush_ms / 1000,
-                             max_buffered=settings.click_buffer_max)
+        buf = BufferedSender(counted, settings.click_flush_ms / 1000,
+                             max_buffered=settings.click_buffer_max, metrics=metrics)
         sender = buf
         closers.append(buf.close)
     links: ManagedLinkStore = (CachedLinkStore(store, settings.cache_size)
                                if settings.cache_size else store)
     return Components(settings, links, analytics, queue, queue, sender, keys, closers,
-                      blocklist, rates, salts)
+                      blocklist, rates, salts, metrics)

@@ -113,6 +113,7 @@ def _consumer(components: bootstrap.Components) -> Consumer:
         return Consumer(components.queue, batch_handler(components), max_messages=10,
                         **options)
     return Consumer.for_analytics(components.queue, components.analytics,
+                                  components.metrics,
                                   max_messages=settings.consumer_batch_size, **options)
 
 

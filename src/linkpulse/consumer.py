@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from linkpulse.core import service
+from linkpulse.core.metrics import NO_METRICS, Metrics
 from linkpulse.core.models import BatchResult, Message
 from linkpulse.core.ports import MAX_EVENT_BATCH, AnalyticsStore, ClickQueue
 
@@ -67,9 +68,9 @@ class Consumer:
 
     @classmethod
     def for_analytics(cls, queue: ClickQueue, analytics: AnalyticsStore,
-                      **kwargs: Any) -> Consumer:
+                      metrics: Metrics = NO_METRICS, **kwargs: Any) -> Consumer:
         def handle(messages: list[Message]) -> BatchResult:
-            return service.process_batch(analytics, messages)
+            return service.process_batch(analytics, messages, metrics)
 
         return cls(queue, handle, **kwargs)
 

@@ -55,7 +55,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if not records:  # nothing to report on (Powertools refuses an empty batch)
         last_recorded = 0
         return {"batchItemFailures": []}
-    result = service.process_batch(runtime.components().analytics, messages)
+    components = runtime.components()
+    result = service.process_batch(components.analytics, messages, components.metrics)
     last_recorded = result.recorded
     failed = {m.message_id for m in result.failed} | malformed
     runtime.logger.info("batch processed", extra={

@@ -18,17 +18,21 @@ import threading
 import time
 from collections import deque
 
-from linkpulse.core.ports import ClickQueue
+from linkpulse.core.metrics import NO_METRICS, Metrics
+from linkpulse.core.ports import ClickBatchSender
 
 log = logging.getLogger("linkpulse.buffer")
 
 
 class BufferedSender:
     def __init__(
-        self, queue: ClickQueue, interval: float = 0.02, batch_size: int = 1000,
-        max_buffered: int = 100_000,
+        self, queue: ClickBatchSender, interval: float = 0.02, batch_size: int = 1000,
+        max_buffered: int = 100_000, metrics: Metrics = NO_METRICS,
     ) -> None:
+        """``metrics`` hears, from the flusher thread (never from ``send``), the depth
+        each flush finds and how many clicks a full buffer dropped."""
         self._queue = queue
+        self._metrics = metrics
         self._interval = interval
         self._batch_size = batch_size
         self._buffer: deque[str] = deque(maxlen=max_buffered)
@@ -83,6 +87,7 @@ class BufferedSender:
             self._wake.wait(max(0.0, next_flush - time.monotonic()))
             self._wake.clear()
             started = time.monotonic()
+            self._metrics.buffer_depth(len(self._buffer))
             try:
                 self.flush()
                 backoff = self._interval
@@ -92,8 +97,9 @@ class BufferedSender:
                               len(self._buffer), backoff)
             next_flush = started + backoff
             if self.dropped:
-                log.error("click buffer full: dropped %d clicks", self.dropped)
-                self.dropped = 0
+                dropped, self.dropped = self.dropped, 0  # send() may count one meanwhile
+                log.error("click buffer full: dropped %d clicks", dropped)
+                self._metrics.clicks_dropped(dropped)
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop the flusher and write whatever is still buffered."""

@@ -67,6 +67,12 @@ class ClickSender(Protocol):
     def send(self, body: str) -> None: ...
 
 
+class ClickBatchSender(ClickSender, Protocol):
+    """What a group-commit buffer flushes into: one click or many in one write."""
+
+    def send_batch(self, bodies: Sequence[str]) -> None: ...
+
+
 class ClickQueue(Protocol):
     """A queue with SQS semantics (see docs/architecture.md and the README's "The embedded
     queue")."""

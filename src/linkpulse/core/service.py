@@ -22,6 +22,7 @@ from linkpulse.core.errors import (
     LinkGone,
     LinkNotFound,
 )
+from linkpulse.core.metrics import NO_METRICS, Metrics
 from linkpulse.core.models import BatchResult, Click, ClickEvent, Link, Message, Stats
 from linkpulse.core.policy import DestinationPolicy
 from linkpulse.core.ports import AnalyticsStore, ClickSender, LinkStore
@@ -165,8 +166,10 @@ def _day(days_since_epoch: float) -> str:
     return datetime.fromtimestamp(days_since_epoch * 86_400, UTC).strftime("%Y-%m-%d")
 
 
-def process_batch(analytics: AnalyticsStore, messages: Sequence[Message]) -> BatchResult:
-    """Count a received batch exactly once; report which messages failed.
+def process_batch(analytics: AnalyticsStore, messages: Sequence[Message],
+                  metrics: Metrics = NO_METRICS) -> BatchResult:
+    """Count a received batch exactly once; report which messages failed (and tell
+    ``metrics`` the batch's size, duration and newly counted clicks).
 
     Undecodable messages fail alone (they will reach the dead-letter queue); the rest
     are recorded in one atomic, idempotent step. If that step raises, the batch is split
@@ -174,6 +177,7 @@ def process_batch(analytics: AnalyticsStore, messages: Sequence[Message]) -> Bat
     messages that cannot be recorded come back (redelivery is safe: recording is keyed
     by click id).
     """
+    started = time.perf_counter()
     good: list[tuple[Message, Click]] = []
     failed: list[Message] = []
     for message in messages:
@@ -190,6 +194,7 @@ def process_batch(analytics: AnalyticsStore, messages: Sequence[Message]) -> Bat
         succeeded = tuple(m for m, _ in good if m.message_id not in lost)
     else:
         succeeded = tuple(m for m, _ in good)
+    metrics.batch_processed(len(messages), recorded, time.perf_counter() - started)
     return BatchResult(succeeded, tuple(failed), recorded)
 
 

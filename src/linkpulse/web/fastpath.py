@@ -8,6 +8,7 @@ route would call) and hands every other request to the framework app untouched.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from linkpulse.api import REDIRECT_CACHE_CONTROL, HttpApi, Response, response_for
@@ -22,6 +23,8 @@ _FORWARDED_FOR = b"x-forwarded-for"
 _REDIRECT_TAIL = ((b"cache-control", REDIRECT_CACHE_CONTROL.encode("latin-1")),
                   (b"content-length", b"0"))
 _NO_BODY = {"type": "http.response.body", "body": b""}
+ROUTE = "/{code}"
+"""The redirect's declared route (``endpoints/legacy.py``): its latency metric's label."""
 
 
 def _encode(response: Response) -> list[tuple[bytes, bytes]]:
@@ -38,6 +41,7 @@ class RedirectFastPath:
     def __init__(self, api: HttpApi, app: ASGIApp, allow_origins: Iterable[str] = ()) -> None:
         self.api = api
         self.app = app
+        self.metrics = api.metrics
         origins = set(allow_origins)
         self.any_origin = "*" in origins
         self.origins = frozenset(o.encode("latin-1") for o in origins)
@@ -51,6 +55,7 @@ class RedirectFastPath:
         await self.app(scope, receive, send)
 
     async def redirect(self, scope: Scope, code: str, send: Send) -> None:
+        started = time.perf_counter()
         user_agent = referer = forwarded_for = None
         origin: bytes | None = None
         for name, value in scope["headers"]:
@@ -74,13 +79,17 @@ class RedirectFastPath:
                 query=query.decode("latin-1") if query else "",
             )
         except Exception as exc:
-            await self.answer(scope, send, response_for(exc), origin)
+            response = response_for(exc)
+            await self.answer(scope, send, response, origin)
+            self.metrics.request_served(scope["method"], ROUTE, response.status,
+                                        time.perf_counter() - started)
             return
         headers = [(b"location", location.encode("latin-1")), *_REDIRECT_TAIL]
         if origin is not None:
             self.allow(origin, headers)
         await send({"type": "http.response.start", "status": 302, "headers": headers})
         await send(_NO_BODY)
+        self.metrics.request_served(scope["method"], ROUTE, 302, time.perf_counter() - started)
 
     async def answer(self, scope: Scope, send: Send, response: Response, origin: bytes | None
                      ) -> None:

@@ -241,6 +241,8 @@ RAW_RESPONSES: dict[str, dict[str, Any]] = {
                               "object per line",
                "content": {"text/csv": {"schema": {"type": "string"}},
                            "application/x-ndjson": {"schema": {"type": "string"}}}},
+    "Metrics": {"description": "Prometheus text exposition format",
+                "content": {"text/plain": {"schema": {"type": "string"}}}},
     "QrCode": {"description": "The QR code of the short URL",
                "content": {"image/svg+xml": {"schema": {"type": "string"}},
                            "image/png": {"schema": {"type": "string",

@@ -18,6 +18,7 @@ from linkpulse.backends.aws.queue import SqsQueue
 from linkpulse.backends.aws.salts import DynamoSaltStore
 from linkpulse.bootstrap import Components
 from linkpulse.core.cache import CachedLinkStore
+from linkpulse.core.metrics import NO_METRICS, CountedSender, Metrics
 from linkpulse.core.ports import ClickSender, ManagedLinkStore
 from linkpulse.settings import Settings
 
@@ -26,7 +27,7 @@ __all__ = ["DynamoAnalyticsStore", "DynamoBlocklist", "DynamoKeyStore", "DynamoL
 
 
 def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
-          buffered: bool = False) -> Components:
+          buffered: bool = False, metrics: Metrics = NO_METRICS) -> Components:
     """Components on DynamoDB + SQS.
 
     ``buffered=False`` (Lambda, worker): a click is one ``SendMessage``.
@@ -46,12 +47,13 @@ def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
                      dlq_url=settings.dlq_url, dlq_name=settings.dlq_name,
                      endpoint_url=endpoint, region=region)
     closers: list[Any] = []
-    sender: ClickSender = queue
+    counted = CountedSender(queue, metrics)
+    sender: ClickSender = counted
     if buffered and settings.click_flush_ms > 0:
         from linkpulse.backends.buffered import BufferedSender
 
-        buf = BufferedSender(queue, settings.click_flush_ms / 1000, batch_size=10,
-                             max_buffered=settings.click_buffer_max)
+        buf = BufferedSender(counted, settings.click_flush_ms / 1000, batch_size=10,
+                             max_buffered=settings.click_buffer_max, metrics=metrics)
         sender = buf
         closers.append(buf.close)
     # No change log on DynamoDB: a cached link is re-read after cache_ttl seconds.
@@ -63,4 +65,4 @@ def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
     salts = DynamoSaltStore(settings.links_table, dynamodb, endpoint_url=endpoint,
                             region=region)
     return Components(settings, links, analytics, queue, queue, sender, keys, closers,
-                      blocklist, salts=salts)
+                      blocklist, salts=salts, metrics=metrics)

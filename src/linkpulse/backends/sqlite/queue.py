@@ -22,7 +22,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from linkpulse.backends.sqlite.db import Database
@@ -116,8 +116,12 @@ class SqliteQueue:
         retention_seconds: float = 4 * 86_400,
         dlq_retention_seconds: float = 14 * 86_400,
         synchronous: str = "NORMAL",
+        on_dead_letter: Callable[[int], None] | None = None,
     ) -> None:
+        """``on_dead_letter(n)`` is told after a receive moved ``n`` messages to the
+        dead-letter queue (a metric counts them)."""
         self.db = Database(path, SCHEMA, synchronous)
+        self._on_dead_letter = on_dead_letter
         with self.db.transaction() as conn:
             if "queue" in _columns(conn, "messages"):
                 for statement in _MIGRATE_V1:
@@ -191,6 +195,7 @@ class SqliteQueue:
         a receipt of its own (sequence, delivery count, and a token of this receive)."""
         taken: list[tuple[int, str, float, int]] = []
         token = os.urandom(6).hex()
+        dead = 0
         with self.db.transaction() as conn:
             now = time.time()
             while len(taken) < max_messages:
@@ -202,10 +207,13 @@ class SqliteQueue:
                 if exhausted:
                     for statement in _DEAD_LETTER:
                         conn.execute(statement, (now, json.dumps(exhausted)))
+                    dead += len(exhausted)
                     rows = [r for r in rows if r[3] < self.max_receive_count]
                 conn.execute(_DELIVER, (token, now + visibility_timeout,
                                         json.dumps([r[0] for r in rows])))
                 taken += rows
+        if dead and self._on_dead_letter is not None:  # committed: they are dead letters
+            self._on_dead_letter(dead)
         # Built after the commit: other writers wait on the lock for SQL only.
         return [Message(str(seq), body, f"{seq}.{count + 1}.{token}", count + 1, sent)
                 for seq, body, sent, count in taken]
@@ -242,6 +250,13 @@ class SqliteQueue:
                 "SELECT count(*) FROM deliveries WHERE visible_at > ?", (time.time(),),
             ).fetchone()[0]
         return int(total) - int(in_flight), int(in_flight)
+
+    def oldest_age(self) -> float:
+        """Seconds since the oldest message still in the queue was sent (0 if empty), as
+        SQS's ``ApproximateAgeOfOldestMessage``: it grows while the consumer lags."""
+        row = self.db.connection().execute(
+            "SELECT sent_at FROM messages ORDER BY seq LIMIT 1").fetchone()
+        return 0.0 if row is None else max(0.0, time.time() - float(row[0]))
 
     # --- dead letters
     def dlq_depth(self) -> int:

@@ -1,0 +1,222 @@
+"""Prometheus metrics of ``linkpulse serve``: the names, the per-process recorder, and
+what a scrape returns.
+
+Every process records its own figures (:class:`PrometheusMetrics`, one per process).
+``serve`` runs several processes (HTTP workers and the click consumer), so it sets
+``PROMETHEUS_MULTIPROC_DIR`` before anything imports prometheus-client
+(:func:`use_directory`); each process then keeps its figures in files there and a
+scrape, answered by any one of them, sums them all (:func:`exposition`): totals stay
+exact whichever worker answers. The queue's gauges are read from the queue at scrape
+time (:class:`QueueCollector`). Without that variable (tests, one process) the figures
+live in this process's memory.
+
+Labels only ever take values the server chooses (a route template, a status code),
+never anything a client sends.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+from prometheus_client.registry import Collector
+
+from linkpulse.core.ports import ClickQueue, DeadLetters
+
+log = logging.getLogger("linkpulse.metrics")
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+REDIRECTS = "linkpulse_redirects"
+LINKS_CREATED = "linkpulse_links_created"
+CLICKS_QUEUED = "linkpulse_clicks_queued"
+CLICKS_RECORDED = "linkpulse_clicks_recorded"
+CLICKS_DEAD_LETTERED = "linkpulse_clicks_dead_lettered"
+CLICKS_DROPPED = "linkpulse_clicks_dropped"
+HTTP_DURATION = "linkpulse_http_request_duration_seconds"
+BATCH_SIZE = "linkpulse_consumer_batch_size"
+BATCH_DURATION = "linkpulse_consumer_batch_duration_seconds"
+BUFFER_DEPTH = "linkpulse_click_buffer_depth"
+QUEUE_VISIBLE = "linkpulse_queue_visible"
+QUEUE_IN_FLIGHT = "linkpulse_queue_in_flight"
+DEAD_LETTERS = "linkpulse_dead_letters"
+QUEUE_OLDEST_AGE = "linkpulse_queue_oldest_age_seconds"
+
+# A cached redirect takes tens of microseconds; a slow export, seconds.
+LATENCY_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                   0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+BATCH_SIZE_BUCKETS = (1, 10, 100, 1_000, 10_000)
+BATCH_DURATION_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0)
+
+
+class PrometheusMetrics:
+    """The :class:`linkpulse.core.metrics.Metrics` hooks as Prometheus figures."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()  # this process's figures, without files
+        r = self.registry
+        redirects = Counter(REDIRECTS, "Redirect answers by outcome (302, 404, 410)",
+                            ["outcome"], registry=r)
+        self._redirects = {status: redirects.labels(str(status)) for status in (302, 404, 410)}
+        self._created = Counter(LINKS_CREATED, "Links created over the API", registry=r)
+        self._queued = Counter(CLICKS_QUEUED, "Clicks written to the click queue", registry=r)
+        self._recorded = Counter(CLICKS_RECORDED, "Clicks counted by the consumer (each "
+                                 "click once, however often it was delivered)", registry=r)
+        self._dead = Counter(CLICKS_DEAD_LETTERED, "Clicks moved to the dead-letter queue",
+                             registry=r)
+        self._dropped = Counter(CLICKS_DROPPED, "Clicks dropped by a full group-commit buffer",
+                                registry=r)
+        self._latency = Histogram(HTTP_DURATION, "Time to answer an HTTP request, by route "
+                                  "template", ["method", "route", "status"],
+                                  buckets=LATENCY_BUCKETS, registry=r)
+        self._routes: dict[tuple[str, str, int], Any] = {}
+        self._batch_size = Histogram(BATCH_SIZE, "Messages per consumer batch",
+                                     buckets=BATCH_SIZE_BUCKETS, registry=r)
+        self._batch_seconds = Histogram(BATCH_DURATION, "Time to record a consumer batch",
+                                        buckets=BATCH_DURATION_BUCKETS, registry=r)
+        self._depth = Gauge(BUFFER_DEPTH, "Clicks waiting in the group-commit buffers at "
+                            "their last flush", multiprocess_mode="livesum", registry=r)
+
+    def redirected(self, outcome: int) -> None:
+        counter = self._redirects.get(outcome)
+        if counter is not None:
+            counter.inc()
+
+    def link_created(self) -> None:
+        self._created.inc()
+
+    def clicks_queued(self, count: int) -> None:
+        self._queued.inc(count)
+
+    def clicks_dead_lettered(self, count: int) -> None:
+        self._dead.inc(count)
+
+    def clicks_dropped(self, count: int) -> None:
+        self._dropped.inc(count)
+
+    def batch_processed(self, size: int, recorded: int, seconds: float) -> None:
+        self._recorded.inc(recorded)
+        self._batch_size.observe(size)
+        self._batch_seconds.observe(seconds)
+
+    def request_served(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        child = self._routes.get(key)
+        if child is None:  # bounded: declared routes x the statuses they answer
+            child = self._routes[key] = self._latency.labels(method, route, str(status))
+        child.observe(seconds)
+
+    def buffer_depth(self, depth: int) -> None:
+        self._depth.set(depth)
+
+
+_lock = threading.Lock()
+_instance: PrometheusMetrics | None = None
+
+
+def for_process() -> PrometheusMetrics:
+    """This process's recorder (in multiprocess mode, two would overwrite each other's
+    figures in the same files)."""
+    global _instance
+    with _lock:
+        if _instance is None:
+            _instance = PrometheusMetrics()
+        return _instance
+
+
+def use_directory(directory: Path) -> Path:
+    """Make ``directory`` this server's private multiprocess directory: emptied (figures
+    of an earlier run must not add up with these), mode 0700, and exported to every
+    process started from now on. Call before anything imports a metric."""
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(mode=0o700, parents=True)
+    directory.chmod(0o700)  # whatever the umask
+    os.environ[MULTIPROC_ENV] = str(directory)
+    return directory
+
+
+class QueueCollector(Collector):
+    """The queue's depths, read from the queue when Prometheus scrapes."""
+
+    def __init__(self, queue: ClickQueue | None, dead_letters: DeadLetters | None) -> None:
+        self.queue = queue
+        self.dead_letters = dead_letters
+
+    def collect(self) -> Iterator[Metric]:
+        if self.queue is None or self.dead_letters is None:
+            return
+        try:
+            visible, in_flight = self.queue.approximate_depth()
+            dead = self.dead_letters.dlq_depth()
+            oldest = getattr(self.queue, "oldest_age", None)
+            age = oldest() if oldest is not None else None
+        except Exception:  # a scrape still answers, without the queue's figures
+            log.warning("could not read the queue for a scrape", exc_info=True)
+            return
+        yield GaugeMetricFamily(QUEUE_VISIBLE, "Clicks waiting in the queue", visible)
+        yield GaugeMetricFamily(QUEUE_IN_FLIGHT, "Clicks received and not yet deleted",
+                                in_flight)
+        yield GaugeMetricFamily(DEAD_LETTERS, "Clicks in the dead-letter queue", dead)
+        if age is not None:
+            yield GaugeMetricFamily(QUEUE_OLDEST_AGE, "Age of the oldest click in the queue",
+                                    age)
+
+
+_PID_FILE = re.compile(r"_(\d+)\.db$")
+
+
+def _forget_dead_processes(directory: str) -> None:
+    """Drop the live gauges of processes that have exited (a worker granian replaced);
+    their counters stay, so totals do not go down."""
+    pids = {int(m.group(1)) for name in os.listdir(directory)
+            if name.startswith("gauge_live") and (m := _PID_FILE.search(name))}
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
+        except PermissionError:  # alive, someone else's
+            pass
+
+
+class _Scrape(Collector):
+    def __init__(self, *sources: Collector) -> None:
+        self.sources = sources
+
+    def collect(self) -> Iterator[Metric]:
+        for source in self.sources:
+            yield from source.collect()
+
+
+def scrape_collector(queue: ClickQueue | None, dead_letters: DeadLetters | None) -> Collector:
+    """Every figure of this server: all its processes' (or this one's), and the queue's."""
+    directory = os.environ.get(MULTIPROC_ENV)
+    if directory:
+        _forget_dead_processes(directory)
+        figures = CollectorRegistry()
+        MultiProcessCollector(figures, directory)  # type: ignore[no-untyped-call]
+        return _Scrape(figures, QueueCollector(queue, dead_letters))
+    return _Scrape(for_process().registry, QueueCollector(queue, dead_letters))
+
+
+def exposition(queue: ClickQueue | None, dead_letters: DeadLetters | None
+               ) -> tuple[bytes, str]:
+    """What a Prometheus scrape gets: the text and its media type."""
+    return generate_latest(scrape_collector(queue, dead_letters)), CONTENT_TYPE
