@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -44,6 +46,8 @@ CreateOpt = Annotated[bool, typer.Option(
     "--create-resources", help="aws backend: create missing tables and queues first")]
 
 
+PROMETHEUS_MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+"""prometheus-client's multiprocess mode: every worker writes its figures there."""
 SERVE_CONSUMER_NICE = 10
 """The consumer inside ``serve`` yields the CPU to the HTTP workers: under a burst the
 redirects stay fast and the queue absorbs the clicks, which are counted once it ebbs."""
@@ -132,6 +136,8 @@ def serve(
     open_api: Annotated[bool, typer.Option(
         "--open", help="anonymous POST /shorten and GET /stats/{code} (the original "
         "open API); everything else still needs a key")] = False,
+    metrics_port: Annotated[int | None, typer.Option(
+        help="also serve /metrics without a key on 127.0.0.1 at this port")] = None,
 ) -> None:
     """Serve the API, the redirects and the dashboard (and consume clicks)."""
     from linkpulse.web import server
@@ -139,31 +145,71 @@ def serve(
     settings = _settings(host=host, port=port, db=db, workers=workers, backend=backend,
                          endpoint_url=endpoint_url, base_url=base_url,
                          run_worker=False if no_worker else None,
-                         open=True if open_api else None)
+                         open=True if open_api else None, metrics_port=metrics_port)
     _logging(settings.log_level)
     _hold_instance(settings)
+    metrics_dir = _metrics_directory(settings)  # before any process records a figure
     if create_resources:
         _create_resources(settings)
     _first_key(settings)
     os.environ.update(settings.to_env())  # worker processes rebuild the same settings
     consumer = None
     consumer_components = None
-    if settings.run_worker:
+    if settings.run_worker or settings.metrics_port:
         consumer_components = bootstrap.build(settings, buffered=False)
+    if settings.run_worker and consumer_components is not None:
         consumer = _consumer(consumer_components).start(nice=SERVE_CONSUMER_NICE)
+    stop_metrics = _metrics_listener(settings, consumer_components)
     typer.echo(f"linkpulse {settings.backend} backend on http://{settings.host}:{settings.port}"
                f" ({settings.workers} worker(s), consumer "
                f"{'on' if consumer else 'off'})", err=True)
     try:
         server.serve(settings)  # returns once SIGINT/SIGTERM has stopped the workers
     finally:
+        if stop_metrics is not None:
+            stop_metrics()
         if consumer is not None:
             consumer.stop()
         if consumer_components is not None:
             consumer_components.close()
+        if settings.backend != "sqlite":  # a temporary directory; the data dir's stays
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     logging.getLogger("linkpulse").info(
         "linkpulse shut down cleanly: requests finished, clicks flushed%s",
         ", consumer stopped" if consumer is not None else "")
+
+
+def _metrics_directory(settings: Settings) -> Path:
+    """Where every process of this server keeps its metrics (see ``linkpulse.metrics``):
+    next to the database (this instance holds it, so figures of an earlier run are
+    emptied out), or a temporary directory on the aws backend; private (0700). Set
+    before anything imports prometheus-client, which reads it once, at import."""
+    if settings.backend == "sqlite":
+        directory = settings.db.with_name(f"{settings.db.name}.metrics")
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(mode=0o700)
+    else:
+        directory = Path(tempfile.mkdtemp(prefix="linkpulse-metrics-"))
+    directory.chmod(0o700)  # whatever the umask
+    os.environ[PROMETHEUS_MULTIPROC_DIR] = str(directory)
+    return directory
+
+
+def _metrics_listener(settings: Settings, components: bootstrap.Components | None
+                      ) -> Callable[[], None] | None:
+    """``--metrics-port``: the scrape without a key, on loopback only."""
+    if not settings.metrics_port or components is None:
+        return None
+    from linkpulse import metrics
+
+    try:
+        stop = metrics.serve_loopback(settings.metrics_port, components.queue,
+                                      components.dead_letters)
+    except OSError as exc:
+        raise _fail(f"--metrics-port {settings.metrics_port}: {exc.strerror}") from exc
+    typer.echo(f"metrics on http://{metrics.LOOPBACK}:{settings.metrics_port}/metrics",
+               err=True)
+    return stop
 
 
 def _hold_instance(settings: Settings) -> None:

@@ -3,8 +3,8 @@ what a scrape returns.
 
 Every process records its own figures (:class:`PrometheusMetrics`, one per process).
 ``serve`` runs several processes (HTTP workers and the click consumer), so it sets
-``PROMETHEUS_MULTIPROC_DIR`` before anything imports prometheus-client
-(:func:`use_directory`); each process then keeps its figures in files there and a
+``PROMETHEUS_MULTIPROC_DIR`` to a private directory before anything imports
+prometheus-client; each process then keeps its figures in files there and a
 scrape, answered by any one of them, sums them all (:func:`exposition`): totals stay
 exact whichever worker answers. The queue's gauges are read from the queue at scrape
 time (:class:`QueueCollector`). Without that variable (tests, one process) the figures
@@ -19,10 +19,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import threading
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import (
@@ -32,6 +30,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
@@ -42,6 +41,7 @@ from linkpulse.core.ports import ClickQueue, DeadLetters
 log = logging.getLogger("linkpulse.metrics")
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+LOOPBACK = "127.0.0.1"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 REDIRECTS = "linkpulse_redirects"
@@ -141,17 +141,6 @@ def for_process() -> PrometheusMetrics:
         return _instance
 
 
-def use_directory(directory: Path) -> Path:
-    """Make ``directory`` this server's private multiprocess directory: emptied (figures
-    of an earlier run must not add up with these), mode 0700, and exported to every
-    process started from now on. Call before anything imports a metric."""
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(mode=0o700, parents=True)
-    directory.chmod(0o700)  # whatever the umask
-    os.environ[MULTIPROC_ENV] = str(directory)
-    return directory
-
-
 class QueueCollector(Collector):
     """The queue's depths, read from the queue when Prometheus scrapes."""
 
@@ -196,27 +185,41 @@ def _forget_dead_processes(directory: str) -> None:
             pass
 
 
-class _Scrape(Collector):
-    def __init__(self, *sources: Collector) -> None:
-        self.sources = sources
+class ScrapeCollector(Collector):
+    """Every figure of this server, gathered anew at each scrape: all its processes'
+    (or, in one process, this one's), and the queue's."""
+
+    def __init__(self, queue: ClickQueue | None, dead_letters: DeadLetters | None) -> None:
+        self.queue = QueueCollector(queue, dead_letters)
 
     def collect(self) -> Iterator[Metric]:
-        for source in self.sources:
-            yield from source.collect()
-
-
-def scrape_collector(queue: ClickQueue | None, dead_letters: DeadLetters | None) -> Collector:
-    """Every figure of this server: all its processes' (or this one's), and the queue's."""
-    directory = os.environ.get(MULTIPROC_ENV)
-    if directory:
-        _forget_dead_processes(directory)
-        figures = CollectorRegistry()
-        MultiProcessCollector(figures, directory)  # type: ignore[no-untyped-call]
-        return _Scrape(figures, QueueCollector(queue, dead_letters))
-    return _Scrape(for_process().registry, QueueCollector(queue, dead_letters))
+        directory = os.environ.get(MULTIPROC_ENV)
+        if directory:
+            _forget_dead_processes(directory)
+            figures = CollectorRegistry()
+            MultiProcessCollector(figures, directory)  # type: ignore[no-untyped-call]
+            yield from figures.collect()
+        else:
+            yield from for_process().registry.collect()
+        yield from self.queue.collect()
 
 
 def exposition(queue: ClickQueue | None, dead_letters: DeadLetters | None
                ) -> tuple[bytes, str]:
     """What a Prometheus scrape gets: the text and its media type."""
-    return generate_latest(scrape_collector(queue, dead_letters)), CONTENT_TYPE
+    return generate_latest(ScrapeCollector(queue, dead_letters)), CONTENT_TYPE
+
+
+def serve_loopback(port: int, queue: ClickQueue | None, dead_letters: DeadLetters | None
+                   ) -> Callable[[], None]:
+    """Serve the scrape without a key on ``127.0.0.1:port`` (never another interface: it
+    asks no key), in a thread; returns what stops it."""
+    server, thread = start_http_server(port, addr=LOOPBACK,
+                                       registry=ScrapeCollector(queue, dead_letters))
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+    return stop

@@ -46,6 +46,8 @@ class Settings:
     max_concurrency: int = 1024
     """Requests each HTTP worker processes at once; more wait in the listen queue."""
     log_level: str = "info"
+    metrics_port: int = 0
+    """Also serve ``/metrics`` without a key on 127.0.0.1 at this port (0: off)."""
     open: bool = False
     """Open API: anyone may ``POST /shorten`` and read ``GET /stats/{code}`` without a key
     (the original design's anonymous API). Everything else still needs one."""
@@ -107,6 +109,7 @@ class Settings:
     def __post_init__(self) -> None:
         _check(1 <= self.port <= 65_535, "port", "must be 1-65535")
         _check(self.workers >= 1, "workers", "must be at least 1")
+        _check(0 <= self.metrics_port <= 65_535, "metrics_port", "must be 0 (off) or 1-65535")
         _check(1 <= self.code_length <= 32, "code_length", "must be 1-32")
         _check(self.cache_size >= 0, "cache_size", "must be >= 0")
         _check(0 < self.cache_ttl <= 3600, "cache_ttl", "must be 0-3600 seconds")
