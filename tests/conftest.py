@@ -35,10 +35,13 @@ def aws_components(moto_server: MotoServer, aws_clients: tuple[Any, Any]
 
     dynamodb, sqs = aws_clients
 
-    def make(buffered: bool = False, **overrides: Any) -> Any:
+    def make(buffered: bool = False, metrics: Any = None, **overrides: Any) -> Any:
+        from linkpulse.core.metrics import NO_METRICS
+
         settings = Settings(backend="aws", endpoint_url=moto_server.endpoint,
                             **{**unique_names(), **overrides})
         create_resources(settings, dynamodb, sqs)
-        return aws.build(settings, dynamodb=dynamodb, sqs=sqs, buffered=buffered)
+        return aws.build(settings, dynamodb=dynamodb, sqs=sqs, buffered=buffered,
+                         metrics=metrics or NO_METRICS)
 
     return make

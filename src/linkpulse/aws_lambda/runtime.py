@@ -1,5 +1,5 @@
-"""What the four handlers share: the structured logger, the lazily built components,
-and how an invocation is labelled in the logs.
+"""What the four handlers share: the structured logger, the metrics, the lazily built
+components, and how an invocation is labelled in the logs.
 
 Nothing here opens a connection at import. The components (and their boto3 clients)
 are built on the first invocation of a container and reused by the next ones.
@@ -15,10 +15,13 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger
 
 from linkpulse.api import HttpApi
+from linkpulse.aws_lambda.metrics import EmfMetrics
 from linkpulse.bootstrap import Components
 
 # JSON lines on stdout; POWERTOOLS_SERVICE_NAME and POWERTOOLS_LOG_LEVEL apply.
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "linkpulse")
+# EMF lines on stdout at the end of each invocation; POWERTOOLS_METRICS_NAMESPACE applies.
+metrics = EmfMetrics()
 
 _components: Components | None = None
 _api: HttpApi | None = None
@@ -39,7 +42,7 @@ def components() -> Components:
         from linkpulse.backends import aws
         from linkpulse.settings import Settings
 
-        _components = aws.build(Settings.from_env(), buffered=False)
+        _components = aws.build(Settings.from_env(), buffered=False, metrics=metrics)
     return _components
 
 
@@ -69,11 +72,15 @@ def describe(event: Any) -> dict[str, Any]:
 
 
 def entry(handler: F) -> F:
-    """Decorate a Lambda handler: Lambda context and invocation kind on every log line."""
+    """Decorate a Lambda handler: Lambda context and invocation kind on every log line,
+    the invocation's metrics written when it ends."""
     @functools.wraps(handler)
     def wrapper(event: Any, context: Any) -> Any:
         logger.append_keys(**describe(event))
         logger.debug("invoked")
-        return handler(event, context)
+        try:
+            return handler(event, context)
+        finally:
+            metrics.flush()
 
     return logger.inject_lambda_context(clear_state=True)(wrapper)  # type: ignore[return-value]
