@@ -16,6 +16,10 @@ all measured in this run:
 - ``GET, API open``: the same GETs on an app built with ``open=True`` (no keys asked
   anywhere), against the default app that requires keys: redirects are public either
   way, so the ratio shows what the key machinery costs a redirect (it should be none).
+- ``GET + flush without metrics``: the same counted redirects on components built
+  without metrics (what a redirect cost before them), and the ratio of redirect rates
+  with and without. Metrics are recorded as ``serve`` records them: prometheus-client
+  in multiprocess mode (a private ``PROMETHEUS_MULTIPROC_DIR``, values in mmap files).
 
 Requests follow the reference mix (``bench/traffic.py``): Zipf links, user agents and
 referers, and a random client address per request (the socket peer), so the country
@@ -31,6 +35,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import tempfile
 import time
@@ -46,6 +51,7 @@ import bare
 from bench import seed
 from bench.traffic import ReferenceMix
 from linkpulse import bootstrap
+from linkpulse.core.metrics import NO_METRICS
 from linkpulse.web.app import create_app
 
 
@@ -105,6 +111,8 @@ def main() -> None:
     n = args.requests
 
     with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "metrics").mkdir(mode=0o700)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(Path(tmp) / "metrics")  # as serve
         settings = seed.settings(Path(tmp) / "bench.db", click_flush_ms=20.0)
         codes = seed.links(settings.db, args.links)
         components = bootstrap.build(settings)  # flusher not started: flushed below
@@ -114,12 +122,17 @@ def main() -> None:
         plain = create_app(settings, components)
         plain.api.visitors = None  # type: ignore[attr-defined]  # the redirect before
         opened = create_app(dataclasses.replace(settings, open=True), components)
+        unmeasured = bootstrap.build(settings, metrics=NO_METRICS)
+        unmeasured_app = create_app(settings, unmeasured)
+        unmeasured_flush: Callable[[], int] = getattr(unmeasured.sender, "flush")  # noqa: B009
         hits = list(ReferenceMix(links=len(codes)).hits(n))
         heads = [scope("HEAD", codes[h.link], h.user_agent, h.referer, h.ip) for h in hits]
         gets = [scope("GET", codes[h.link], h.user_agent, h.referer, h.ip) for h in hits]
         drive(app, [scope("HEAD", c) for c in codes])  # warm the cache
         for warm in (app, opened):  # today's visitor salt, read once per app
             drive(warm, gets[:10], flush)
+        drive(unmeasured_app, [scope("HEAD", c) for c in codes])
+        drive(unmeasured_app, gets[:10], unmeasured_flush)
 
         best: dict[str, float] = {}
 
@@ -136,10 +149,15 @@ def main() -> None:
             keep("flush", flushing)
             keep("get_plain", drive(plain, gets, flush)[0])
             keep("get_open", drive(opened, gets, flush)[0])
+            answering, flushing = drive(unmeasured_app, gets, unmeasured_flush)
+            keep("get_unmeasured", answering)
+            keep("flush_unmeasured", flushing)
         components.close()
+        unmeasured.close()
 
     us = {k: v / n * 1e6 for k, v in best.items()}
     us["total"] = us["get"] + us["flush"]
+    us["total_unmeasured"] = us["get_unmeasured"] + us["flush_unmeasured"]
     rows = [
         ("bare 302 (baseline)", us["bare"]),
         ("HEAD: lookup + response", us["head"]),
@@ -148,6 +166,7 @@ def main() -> None:
         ("GET + flush: one counted redirect", us["total"]),
         ("GET without country and visitor", us["get_plain"]),
         ("GET, API open (keys required above)", us["get_open"]),
+        ("GET + flush without metrics", us["total_unmeasured"]),
     ]
     print(f"{'stage':<40}{'us/request':>12}{'x bare':>8}")
     for name, v in rows:
@@ -156,10 +175,14 @@ def main() -> None:
     print(f"country + visitor: +{added:.2f} us per GET, GET with / without = "
           f"{us['get'] / us['get_plain']:.3f}x")
     print(f"keys required / API open = {us['get'] / us['get_open']:.3f}x per GET")
+    metrics_ratio = us["total_unmeasured"] / us["total"]
+    print(f"metrics: +{us['total'] - us['total_unmeasured']:.2f} us per counted redirect; "
+          f"redirect rate with / without metrics = {metrics_ratio:.3f}")
     print(f"{n:,} requests over {args.links:,} links (reference mix), best of "
           f"{args.repeat}, Python {sys.version.split()[0]}")
     if args.json is not None:
         args.json.write_text(json.dumps({"us_per_request": us, "requests": n,
+                                         "rate_with_over_without_metrics": metrics_ratio,
                                          "links": args.links, "repeat": args.repeat},
                                         indent=2) + "\n")
 

@@ -10,6 +10,10 @@ exact whichever worker answers. The queue's gauges are read from the queue at sc
 time (:class:`QueueCollector`). Without that variable (tests, one process) the figures
 live in this process's memory.
 
+The two events of every redirect (its outcome, its latency) are tallied in memory and
+published every 50 ms (:mod:`linkpulse.tally`): the redirect makes no system call for
+them. The rarer events go straight to prometheus-client.
+
 Labels only ever take values the server chooses (a route template, a status code),
 never anything a client sends.
 """
@@ -37,6 +41,7 @@ from prometheus_client.multiprocess import MultiProcessCollector, mark_process_d
 from prometheus_client.registry import Collector
 
 from linkpulse.core.ports import ClickQueue, DeadLetters
+from linkpulse.tally import Counts, Tally, Timings
 
 log = logging.getLogger("linkpulse.metrics")
 
@@ -75,6 +80,9 @@ class PrometheusMetrics:
         redirects = Counter(REDIRECTS, "Redirect answers by outcome (302, 404, 410)",
                             ["outcome"], registry=r)
         self._redirects = {status: redirects.labels(str(status)) for status in (302, 404, 410)}
+        self._tally = Tally((*LATENCY_BUCKETS, float("inf")), self._publish).start()
+        self._count = self._tally.count
+        self._time = self._tally.time
         self._created = Counter(LINKS_CREATED, "Links created over the API", registry=r)
         self._queued = Counter(CLICKS_QUEUED, "Clicks written to the click queue", registry=r)
         self._recorded = Counter(CLICKS_RECORDED, "Clicks counted by the consumer (each "
@@ -95,9 +103,8 @@ class PrometheusMetrics:
                             "their last flush", multiprocess_mode="livesum", registry=r)
 
     def redirected(self, outcome: int) -> None:
-        counter = self._redirects.get(outcome)
-        if counter is not None:
-            counter.inc()
+        if outcome in self._redirects:
+            self._count(outcome)
 
     def link_created(self) -> None:
         self._created.inc()
@@ -117,11 +124,26 @@ class PrometheusMetrics:
         self._batch_seconds.observe(seconds)
 
     def request_served(self, method: str, route: str, status: int, seconds: float) -> None:
-        key = (method, route, status)
-        child = self._routes.get(key)
-        if child is None:  # bounded: declared routes x the statuses they answer
-            child = self._routes[key] = self._latency.labels(method, route, str(status))
-        child.observe(seconds)
+        self._time(((method, route, status), seconds))
+
+    def _publish(self, counts: Counts, timings: Timings) -> None:
+        """Add up what the tally summed: one increment per outcome, per bucket."""
+        for outcome, count in counts.items():
+            self._redirects[outcome].inc(count)
+        for key, (total, buckets) in timings.items():
+            child = self._routes.get(key)
+            if child is None:  # bounded: declared routes x the statuses they answer
+                method, route, status = key
+                child = self._routes[key] = self._latency.labels(method, route, str(status))
+            # Histogram.observe, a bucket's worth at once (its own two fields).
+            child._sum.inc(total)
+            for bucket, count in zip(child._buckets, buckets, strict=True):
+                if count:
+                    bucket.inc(count)
+
+    def publish(self) -> None:
+        """Publish what this process has tallied (before it answers a scrape)."""
+        self._tally.flush()
 
     def buffer_depth(self, depth: int) -> None:
         self._depth.set(depth)
@@ -193,6 +215,7 @@ class ScrapeCollector(Collector):
         self.queue = QueueCollector(queue, dead_letters)
 
     def collect(self) -> Iterator[Metric]:
+        for_process().publish()  # the other processes publish every 50 ms
         directory = os.environ.get(MULTIPROC_ENV)
         if directory:
             _forget_dead_processes(directory)

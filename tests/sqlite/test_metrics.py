@@ -4,6 +4,7 @@ admin key (or on a loopback-only port), labelled by route template only."""
 from __future__ import annotations
 
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -88,9 +89,12 @@ def test_200_redirects_over_two_workers_are_exactly_200_in_metrics(served: Serve
         response = httpx.get(f"{served.server.base_url}/{code}",
                              headers={"connection": "close"})
         assert response.status_code == 302
-    assert delta("linkpulse_redirects_total", outcome="302") == 200
-    assert delta("linkpulse_http_request_duration_seconds_count", method="GET",
-                 route="/{code}", status="302") == 200
+    # Each worker publishes its tally every 50 ms: wait for both, then it stays exact.
+    wait_for(lambda: delta("linkpulse_redirects_total", outcome="302") == 200,
+             message="200 redirects counted")
+    wait_for(lambda: delta("linkpulse_http_request_duration_seconds_count", method="GET",
+                           route="/{code}", status="302") == 200,
+             message="200 redirect latencies")
     wait_for(lambda: delta("linkpulse_clicks_queued_total") == 200, timeout=30,
              message="200 clicks queued")
     wait_for(lambda: delta("linkpulse_clicks_recorded_total") == 200, timeout=60,
@@ -106,7 +110,8 @@ def test_not_found_and_created_links_are_counted(served: Served) -> None:
     created = served.value("linkpulse_links_created_total")
     assert httpx.get(f"{served.server.base_url}/zz99zz9").status_code == 404
     _link(served, "https://example.org/created")
-    assert served.value("linkpulse_redirects_total", outcome="404") == not_found + 1
+    wait_for(lambda: served.value("linkpulse_redirects_total", outcome="404") == not_found + 1,
+             message="one more 404")
     assert served.value("linkpulse_links_created_total") == created + 1
 
 
@@ -210,3 +215,26 @@ def test_the_buffer_reports_its_depth_and_what_a_full_buffer_dropped() -> None:
     backend.up = True
     buffer.close()
     assert backend.sent == ["c", "d", "e"]
+
+
+def test_the_tally_publishes_every_event_once_whichever_thread_counted_it() -> None:
+    from linkpulse.tally import Tally
+
+    published: list[tuple[dict[Any, int], dict[Any, tuple[float, list[int]]]]] = []
+    tally = Tally((0.1, 1.0, float("inf")), lambda c, t: published.append((c, t)),
+                  interval=0.001).start()
+
+    def work() -> None:
+        for i in range(5_000):
+            tally.count("302")
+            tally.time(("GET /{code}", 0.05 if i % 2 else 0.5))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    tally.stop()
+    assert sum(c.get("302", 0) for c, _ in published) == 20_000
+    buckets = [sum(t["GET /{code}"][1][i] for _, t in published if t) for i in range(3)]
+    assert buckets == [10_000, 10_000, 0]
