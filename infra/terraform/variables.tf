@@ -196,7 +196,7 @@ variable "dlq_message_retention_seconds" {
 }
 
 variable "alarm_sns_topic_arn" {
-  description = "SNS topic notified when the dead-letter queue holds messages; null for an alarm without notification."
+  description = "SNS topic the alarms notify (dead-letter queue not empty, clicks waiting, error ratio: alarms.tf); null for alarms without notification."
   type        = string
   default     = null
 }

@@ -1,6 +1,6 @@
 # A complete linkpulse deployment: every knob of the root module set explicitly, the
 # opt-in extras on (X-Ray tracing, a customer-managed KMS key, point-in-time recovery:
-# see docs/deploy-aws.md for what each costs), and the dead-letter alarm wired to an
+# see docs/deploy-aws.md for what each costs), and the alarms (alarms.tf) wired to an
 # SNS topic, encrypted with the stack's key, that e-mails the on-call address.
 #
 #   linkpulse package --output dist/linkpulse-lambda.zip      # from the repository root
@@ -50,6 +50,10 @@ module "linkpulse" {
   dlq_max_receive_count            = 5
   dlq_message_retention_seconds    = 1209600
   alarm_sns_topic_arn              = aws_sns_topic.alarms.arn
+
+  alarm_queue_age_threshold_seconds = 60
+  alarm_error_ratio_threshold       = 0.01
+  alarm_error_ratio_period_seconds  = 300
 
   cors_allow_origins         = var.cors_allow_origins
   base_url                   = ""
