@@ -3,6 +3,7 @@ backup, restore."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -172,24 +173,34 @@ def serve(
             consumer.stop()
         if consumer_components is not None:
             consumer_components.close()
-        if settings.backend != "sqlite":  # a temporary directory; the data dir's stays
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+        shutil.rmtree(metrics_dir, ignore_errors=True)  # memory: give it back
     logging.getLogger("linkpulse").info(
         "linkpulse shut down cleanly: requests finished, clicks flushed%s",
         ", consumer stopped" if consumer is not None else "")
 
 
-def _metrics_directory(settings: Settings) -> Path:
+def metrics_directory(settings: Settings) -> Path:
     """Where every process of this server keeps its metrics (see ``linkpulse.metrics``):
-    next to the database (this instance holds it, so figures of an earlier run are
-    emptied out), or a temporary directory on the aws backend; private (0700). Set
+    in memory (``/dev/shm`` where there is one), never on the data disk, where a full
+    disk would crash a worker writing its mmap'ed figures. One per database, so a restart
+    empties the last run's (the instance lock says no other server uses it)."""
+    shm = Path("/dev/shm")  # noqa: S108  (a private 0700 directory, checked below)
+    base = shm if shm.is_dir() else Path(tempfile.gettempdir())
+    where = str(settings.db.resolve()) if settings.backend == "sqlite" else (
+        f"{settings.endpoint_url}|{settings.queue_name}|{os.getpid()}")
+    digest = hashlib.sha256(where.encode()).hexdigest()[:16]
+    return base / f"linkpulse-metrics-{os.getuid()}-{digest}"
+
+
+def _metrics_directory(settings: Settings) -> Path:
+    """Make :func:`metrics_directory` afresh: empty, private (0700), ours; export it
     before anything imports prometheus-client, which reads it once, at import."""
-    if settings.backend == "sqlite":
-        directory = settings.db.with_name(f"{settings.db.name}.metrics")
-        shutil.rmtree(directory, ignore_errors=True)
-        directory.mkdir(mode=0o700)
-    else:
-        directory = Path(tempfile.mkdtemp(prefix="linkpulse-metrics-"))
+    directory = metrics_directory(settings)
+    if directory.is_symlink() or (directory.exists() and
+                                  directory.stat().st_uid != os.getuid()):
+        raise _fail(f"{directory} exists and is not this user's directory")
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(mode=0o700)  # fails if anything took its place meanwhile
     directory.chmod(0o700)  # whatever the umask
     os.environ[PROMETHEUS_MULTIPROC_DIR] = str(directory)
     return directory

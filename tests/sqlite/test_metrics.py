@@ -3,6 +3,7 @@ admin key (or on a loopback-only port), labelled by route template only."""
 
 from __future__ import annotations
 
+import os
 import stat
 import threading
 from collections.abc import Iterator
@@ -16,7 +17,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from linkpulse.backends.buffered import BufferedSender
 from linkpulse.backends.sqlite.queue import SqliteQueue
+from linkpulse.cli import metrics_directory
 from linkpulse.core.metrics import NoMetrics
+from linkpulse.settings import Settings
 from tests.support import LiveServer, free_port, printed_admin_key, wait_for
 
 pytestmark = pytest.mark.slow
@@ -56,10 +59,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         server.stop()
 
 
+def metrics_files(db: Path) -> Path:
+    """Where ``serve`` on ``db`` keeps its processes' metrics."""
+    return metrics_directory(Settings(db=db))
+
+
 def processes_that_redirected(db: Path) -> set[str]:
     """The processes whose own metrics file counts a 302."""
     found = set()
-    for path in db.with_name(f"{db.name}.metrics").glob("counter_*.db"):
+    for path in metrics_files(db).glob("counter_*.db"):
         for key, value, *_ in MmapedDict.read_all_values_from_file(str(path)):
             if '"linkpulse_redirects_total", {"outcome": "302"}' in key and value:
                 found.add(path.stem)
@@ -153,10 +161,12 @@ def test_labels_are_route_templates_never_what_the_client_sent(served: Served) -
     assert 'route="/api/v1/links/{code}"' in text
 
 
-def test_the_multiprocess_directory_is_private(served: Served) -> None:
-    directory = served.db.with_name("lp.db.metrics")
+def test_the_multiprocess_directory_is_private_and_off_the_data_disk(served: Served) -> None:
+    directory = metrics_files(served.db)
     mode = stat.S_IMODE(directory.stat().st_mode)
     assert mode == 0o700, oct(mode)
+    assert directory.stat().st_uid == os.getuid()
+    assert not directory.is_relative_to(served.db.parent)
 
 
 class Recorded(NoMetrics):
