@@ -34,8 +34,9 @@ PLATFORMS = {
 ARCHITECTURE = "arm64"
 """The default, as infra/terraform's ``lambda_architecture``."""
 PYTHON_VERSION = "3.12"
-EXCLUDED = ("web", "cli.py", "packaging.py", "consumer.py", "aws_lambda/local.py")
-"""Parts of linkpulse no Lambda function imports."""
+EXCLUDED = ("web", "cli.py", "packaging.py", "consumer.py", "aws_lambda/local.py",
+            "metrics.py", "tally.py")
+"""Parts of linkpulse no Lambda function imports (its metrics are EMF, not Prometheus)."""
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
