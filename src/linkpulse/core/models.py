@@ -140,6 +140,15 @@ class Analytics:
     """Clicks per UTC day, oldest first."""
     recent: tuple[Click, ...] = ()
     """Most recent first."""
+    countries: tuple[Count, ...] = ()
+    """Clicks per ISO country code (``ZZ`` unknown, ``other`` folded by the cap), every
+    one the store keeps, largest first."""
+    unique_visitors: int = 0
+    """The sum of the daily unique visitors of the counted days."""
+    day_visitors: tuple[Count, ...] = ()
+    """Unique visitors per UTC day (days with clicks), oldest first."""
+    hours: tuple[Count, ...] = ()
+    """Clicks per UTC hour (``YYYY-MM-DDTHH``, hours with clicks), oldest first."""
 
 
 @dataclass(frozen=True, slots=True)

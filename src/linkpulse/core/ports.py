@@ -9,9 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from linkpulse.core.models import Analytics, ApiKey, Click, Link, LinkQuery, Message
+from linkpulse.core.models import (
+    Analytics,
+    ApiKey,
+    Click,
+    ClickEvent,
+    Link,
+    LinkQuery,
+    Message,
+)
 
 if TYPE_CHECKING:
+    from linkpulse.core.ranges import StatsQuery
     from linkpulse.core.ratelimit import Rate
 
 MAX_EVENT_BATCH = 10_000
@@ -128,8 +137,15 @@ class AnalyticsStore(Protocol):
         half-recorded, so the whole batch can be retried.
         """
 
-    def analytics(self, code: str, top: int = 5, recent: int = 10) -> Analytics:
-        """All-time aggregates of ``code``, read without scanning click rows."""
+    def analytics(self, code: str, top: int = 5, recent: int = 10,
+                  query: StatsQuery | None = None) -> Analytics:
+        """Aggregates of ``code``, read without scanning click rows: all-time, or of the
+        days (and bots) ``query`` asks for; hours as ``query`` says."""
+
+    def clicks(self, code: str, first_id: str, last_id: str, limit: int
+               ) -> list[ClickEvent]:
+        """Up to ``limit`` raw clicks of ``code`` kept by the retention, oldest first,
+        with ids ``first_id <= click_id < last_id`` (no visitor hash)."""
 
     def totals(self, codes: Sequence[str]) -> dict[str, tuple[int, int]]:
         """``{code: (total clicks, bot clicks)}`` of the codes that have clicks, read

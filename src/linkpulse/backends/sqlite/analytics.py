@@ -13,41 +13,57 @@ import logging
 import sqlite3
 import threading
 import time
-from collections import Counter as Tally
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
+from linkpulse.backends.sqlite import analytics_reads as reads
+from linkpulse.backends.sqlite.analytics_reads import SEP
 from linkpulse.backends.sqlite.analytics_schema import (
     DIM_CLASS,
+    DIM_COUNTRY,
+    DIM_D_CLASS,
+    DIM_D_COUNTRY,
+    DIM_D_REF,
+    DIM_D_UA,
     DIM_DAY,
+    DIM_HOUR,
     DIM_LEGACY,
     DIM_REF,
     DIM_UA,
+    DIM_UNIQUE,
+    DIM_UNIQUE_ALL,
+    FOLD_CAP,
+    FOLD_KEY,
     KIND_CLASS,
     KIND_REF,
     KIND_UA,
-    RANKED_DIMS,
+    OTHER_CLASS,
     RECENT_KEPT,
     SCHEMA,
     migrate,
 )
 from linkpulse.backends.sqlite.db import Database
-from linkpulse.core.models import Analytics, Click, ClickEvent, Count
+from linkpulse.core.models import Analytics, Click, ClickEvent
+from linkpulse.core.ranges import ALL_TIME, UNKNOWN_COUNTRY, StatsQuery
 
 log = logging.getLogger("linkpulse.analytics")
 
 _SCRATCH = """
 CREATE TEMP TABLE IF NOT EXISTS incoming (
     click_id TEXT PRIMARY KEY, code TEXT, ts REAL, user_agent TEXT, referer TEXT, ip TEXT,
-    class TEXT, ua INTEGER, ref INTEGER, cls INTEGER
+    class TEXT, ua INTEGER, ref INTEGER, cls INTEGER, country TEXT, cty INTEGER,
+    visitor TEXT, day INTEGER, dk INTEGER, hk INTEGER, bot INTEGER,
+    fua INTEGER, fref INTEGER, fcls INTEGER, fcty INTEGER, fresh INTEGER
 ) WITHOUT ROWID
 """
 
 # One row per click; a click id seen twice in the batch counts once. Label ids known to
 # this process come staged; the others are looked up (or created) under the write lock.
 _STAGE = """
-INSERT INTO temp.incoming VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO temp.incoming (click_id, code, ts, user_agent, referer, ip, class, ua, ref, cls,
+    country, cty, visitor, day, dk, hk, bot)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (click_id) DO NOTHING
 """
 _DROP_SEEN = """
@@ -76,23 +92,88 @@ SELECT DISTINCT {KIND_CLASS}, class, cls FROM temp.incoming
 LABELS_CACHED = 100_000
 """Label ids a store remembers (emptied when full): user agents, referers and classes of
 a realistic mix fit, so a batch's ids are mostly known before it takes the write lock."""
-_INSERT_CLICKS = """
-INSERT INTO main.clicks SELECT click_id, code, ts, ua, ref, ip FROM temp.incoming
-ORDER BY click_id
+
+
+def _day_keys(table: str, dim: int, outer: str, column: str) -> str:
+    """The keys of ``outer``'s label ``column`` on its click's day, bot or not."""
+    return (f"SELECT 1 FROM main.{table} AS c WHERE c.code = {outer}.code AND c.dim = {dim} "
+            f"AND c.key IN (({outer}.day << 33) | {outer}.{column}, "
+            f"({outer}.day << 33) | 4294967296 | {outer}.{column})")
+
+
+def _fold(column: str, dim: int, other: str) -> str:
+    """Fold the labels of ``column`` that would be more than ``FOLD_CAP`` distinct ones
+    of a link on a day into ``other``: the batch's new ones, in label order, once the
+    day's counted ones (both tables, any bot flag) and those before them reach the cap."""
+    used = " UNION ".join(
+        f"SELECT key & 4294967295 FROM main.{table} WHERE code = d.code AND dim = {dim} "
+        f"AND key >= d.day << 33 AND key < (d.day + 1) << 33" for table in ("counts", "pending"))
+    return f"""
+UPDATE temp.incoming AS i SET f{column} = {other} FROM (
+    WITH fresh AS (
+        SELECT DISTINCT code, day, {column} AS k FROM temp.incoming AS n
+        WHERE NOT EXISTS ({_day_keys("counts", dim, "n", column)})
+            AND NOT EXISTS ({_day_keys("pending", dim, "n", column)})),
+    used AS (
+        SELECT code, day, (SELECT count(*) FROM ({used})) AS n
+        FROM (SELECT DISTINCT code, day FROM fresh) AS d)
+    SELECT f.code, f.day, f.k FROM (
+        SELECT *, row_number() OVER (PARTITION BY code, day ORDER BY k) AS r FROM fresh) AS f
+    JOIN used AS u ON u.code = f.code AND u.day = f.day
+    WHERE f.r + u.n > {FOLD_CAP}) AS o
+WHERE i.code = o.code AND i.day = o.day AND i.{column} = o.k
 """
+
+
+_FOLDS = (
+    _fold("ua", DIM_D_UA, str(FOLD_KEY)),
+    _fold("ref", DIM_D_REF, str(FOLD_KEY)),
+    _fold("cty", DIM_D_COUNTRY, str(FOLD_KEY)),
+    _fold("cls", DIM_D_CLASS, "CASE i.bot WHEN 1 THEN ?2 ELSE ?1 END"),
+)
+# A visitor is new the first time its hash is seen for a link on a day; the click that
+# brings it (the first in the batch) adds one to the day's uniques.
+_NEW_VISITORS = """
+UPDATE temp.incoming SET fresh = 1 WHERE click_id IN (
+    SELECT min(click_id) FROM temp.incoming AS n WHERE visitor <> '' AND NOT EXISTS (
+        SELECT 1 FROM main.visitors AS v
+        WHERE v.day = n.day AND v.code = n.code AND v.visitor = n.visitor)
+    GROUP BY day, code, visitor)
+"""
+_KEEP_VISITORS = """
+INSERT INTO main.visitors SELECT day, code, visitor FROM temp.incoming WHERE fresh
+ORDER BY day, code, visitor
+"""
+VISITOR_DAYS = 2
+"""Days of visitor hashes kept (today and yesterday, for late clicks); older ones are
+dropped at each merge: their uniques are counted."""
+_INSERT_CLICKS = """
+INSERT INTO main.clicks (click_id, code, ts, ua, ref, ip, country)
+SELECT click_id, code, ts, ua, ref, ip, country FROM temp.incoming ORDER BY click_id
+"""
+_F = {name: f"coalesce(f{name}, {name})" for name in ("ua", "ref", "cls", "cty")}
 # Every counter a new click bumps, summed per counter first, into pending.
 _BUMP = f"""
 INSERT INTO main.pending (code, dim, key, count)
 SELECT code, dim, key, count(*) FROM (
-    SELECT code, {DIM_CLASS} AS dim, cls AS key FROM temp.incoming UNION ALL
-    SELECT code, {DIM_DAY}, CAST(ts / 86400 AS INTEGER) FROM temp.incoming UNION ALL
-    SELECT code, {DIM_UA}, ua FROM temp.incoming UNION ALL
-    SELECT code, {DIM_REF}, ref FROM temp.incoming
+    SELECT code, {DIM_CLASS} AS dim, {_F["cls"]} AS key FROM temp.incoming UNION ALL
+    SELECT code, {DIM_DAY}, day FROM temp.incoming UNION ALL
+    SELECT code, {DIM_UA}, {_F["ua"]} FROM temp.incoming UNION ALL
+    SELECT code, {DIM_REF}, {_F["ref"]} FROM temp.incoming UNION ALL
+    SELECT code, {DIM_COUNTRY}, {_F["cty"]} FROM temp.incoming UNION ALL
+    SELECT code, {DIM_HOUR}, hk FROM temp.incoming UNION ALL
+    SELECT code, {DIM_D_CLASS}, (dk << 32) | {_F["cls"]} FROM temp.incoming UNION ALL
+    SELECT code, {DIM_D_UA}, (dk << 32) | {_F["ua"]} FROM temp.incoming UNION ALL
+    SELECT code, {DIM_D_REF}, (dk << 32) | {_F["ref"]} FROM temp.incoming UNION ALL
+    SELECT code, {DIM_D_COUNTRY}, (dk << 32) | {_F["cty"]} FROM temp.incoming UNION ALL
+    SELECT code, {DIM_UNIQUE}, dk FROM temp.incoming WHERE fresh UNION ALL
+    SELECT code, {DIM_UNIQUE_ALL}, bot FROM temp.incoming WHERE fresh
 ) WHERE true GROUP BY code, dim, key
 ON CONFLICT (code, dim, key) DO UPDATE SET count = count + excluded.count
 """
 _KEEP_RECENT = f"""
-INSERT INTO main.recent SELECT code, click_id, ts, ua, ref, ip, cls FROM (
+INSERT INTO main.recent (code, click_id, ts, ua, ref, ip, class, country)
+SELECT code, click_id, ts, ua, ref, ip, cls, country FROM (
     SELECT *, row_number() OVER (PARTITION BY code ORDER BY click_id DESC) AS n
     FROM temp.incoming) WHERE n <= {RECENT_KEPT} ORDER BY code, click_id
 """
@@ -111,50 +192,13 @@ _MERGE = (
             LIMIT 1 OFFSET {RECENT_KEPT - 1}), '')""",
     f"DELETE FROM main.pending WHERE {_RANGE}",
 )
+_FORGET_VISITORS = "DELETE FROM main.visitors WHERE day < ?"
 _MERGE_BOUND = "SELECT code FROM main.pending WHERE code >= ? ORDER BY code LIMIT 1 OFFSET ?"
 MERGE_CHUNK = 5_000
 """Pending rows merged per transaction: the consumers commit between chunks."""
 MERGE_ROWS = 50_000
 """Pending counter rows (~2 MiB) that make a consumer merge them into ``counts``. Also
 the bound of a stats read's extra work: a link's top-N reads its pending keys."""
-
-# Reads add pending to counts. Rows of one counter in both tables add up in Python.
-_CLASSES = " UNION ALL ".join(f"""
-SELECT c.dim, l.text, c.count FROM {table} AS c JOIN labels AS l ON l.id = c.key
-WHERE c.code = ?1 AND c.dim IN ({", ".join(map(str, (DIM_CLASS, *DIM_LEGACY.values())))})
-""" for table in ("counts", "pending"))
-_DAYS = " UNION ALL ".join(f"""
-SELECT * FROM (SELECT key, count FROM {table} WHERE code = ?1 AND dim = ?2
-ORDER BY key DESC LIMIT ?3)""" for table in ("counts", "pending"))
-# The exact top-N of counts + pending: any key without pending clicks that is not in
-# counts' own top-N is outranked by N keys that are, so the candidates are those N and
-# the keys with pending clicks.
-_TOP = f"""
-SELECT l.text, t.n FROM (
-    SELECT key, sum(count) AS n FROM (
-        SELECT key, count FROM pending WHERE code = ?1 AND dim = ?2
-        UNION ALL
-        SELECT key, count FROM counts WHERE code = ?1 AND dim = ?2 AND key IN (
-            SELECT key FROM pending WHERE code = ?1 AND dim = ?2)
-        UNION ALL
-        SELECT key, count FROM (
-            SELECT key, count FROM counts WHERE code = ?1 AND dim = ?2 AND {RANKED_DIMS}
-            ORDER BY count DESC, key LIMIT ?3)
-        WHERE key NOT IN (SELECT key FROM pending WHERE code = ?1 AND dim = ?2))
-    GROUP BY key ORDER BY n DESC, key LIMIT ?3) AS t
-JOIN labels AS l ON l.id = t.key ORDER BY t.n DESC, t.key
-"""
-_RECENT = """
-SELECT r.click_id, r.code, r.ts, u.text, f.text, r.ip, k.text
-FROM recent AS r JOIN labels AS u ON u.id = r.ua JOIN labels AS f ON f.id = r.ref
-    JOIN labels AS k ON k.id = r.class
-WHERE r.code = ? ORDER BY r.click_id DESC LIMIT ?
-"""
-
-DAYS_SHOWN = 366
-_SEP = "\x1f"
-"""Joins a click's browser, OS, device and bot flag into one ``class`` label."""
-_LEGACY_NAMES = {dim: name for name, dim in DIM_LEGACY.items()}
 
 PURGE_CHUNK = 5_000
 """Click rows deleted per transaction by a retention purge."""
@@ -163,22 +207,16 @@ PURGE_DUTY = 0.5
 the chunk took, so consumers commit in between."""
 
 
-def _counts(rows: Iterable[tuple[str, int]]) -> tuple[Count, ...]:
-    return tuple(Count(key, n) for key, n in rows)
+_CLICKS = """
+SELECT c.click_id, c.code, c.ts, u.text, f.text, c.ip, c.country
+FROM clicks AS c JOIN labels AS u ON u.id = c.ua JOIN labels AS f ON f.id = c.ref
+WHERE c.click_id >= ? AND c.click_id < ? AND c.code = ? ORDER BY c.click_id LIMIT ?
+"""
 
 
-def _top(tally: Tally[str], n: int) -> tuple[Count, ...]:
-    return _counts(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0]))[:n])
-
-
-def _day(days_since_epoch: int) -> str:
-    return datetime.fromtimestamp(days_since_epoch * 86_400, UTC).strftime("%Y-%m-%d")
-
-
-def _click(row: tuple[str, str, float, str, str, str, str]) -> Click:
-    browser, os_family, device, is_bot = row[6].split(_SEP)
-    return Click(ClickEvent(*row[:6]), browser, os_family, device, is_bot == "1",
-                 _day(int(row[2] // 86_400)))
+def _country(country: str) -> str:
+    return country if len(country) == 2 and country.isascii() and country.isupper() \
+        else UNKNOWN_COUNTRY
 
 
 class SqliteAnalyticsStore:
@@ -186,6 +224,9 @@ class SqliteAnalyticsStore:
         self.db = Database(path, SCHEMA, synchronous)
         with self.db.transaction() as conn:
             migrate(conn)
+            self._other_classes = tuple(conn.execute(
+                "SELECT id FROM labels WHERE kind = ? AND text = ?",
+                (KIND_CLASS, OTHER_CLASS.format(bot=bot))).fetchone()[0] for bot in (0, 1))
         # (kind, text) -> id of labels seen committed: ids never change once given.
         self._label_ids: dict[tuple[int, str], int] = {}
         self._lock = threading.Lock()
@@ -194,20 +235,26 @@ class SqliteAnalyticsStore:
         """Pending rows this store has bumped since its last merge (rows other
         processes bumped are merged by them, or with these)."""
 
-    def _rows(self, clicks: Sequence[Click]) -> tuple[list[tuple[object, ...]], bool]:
-        """Staged rows, and whether any label id is still unknown."""
+    def _rows(self, clicks: Sequence[Click]) -> tuple[list[tuple[object, ...]], bool, bool]:
+        """Staged rows, whether any label id is still unknown, whether any click has a
+        visitor hash."""
         ids = self._label_ids.get
         rows: list[tuple[object, ...]] = []
-        unknown = False
+        unknown = visitors = False
         for click in clicks:
             e = click.event
-            cls = f"{click.browser}{_SEP}{click.os}{_SEP}{click.device}{_SEP}{int(click.is_bot)}"
+            bot = int(click.is_bot)
+            cls = f"{click.browser}{SEP}{click.os}{SEP}{click.device}{SEP}{bot}"
             ua, ref, cl = ids((KIND_UA, e.user_agent)), ids((KIND_REF, e.referer)), ids(
                 (KIND_CLASS, cls))
             unknown = unknown or ua is None or ref is None or cl is None
+            visitors = visitors or bool(e.visitor)
+            country = _country(e.country)
+            day = int(e.timestamp // 86_400)
             rows.append((e.click_id, e.code, e.timestamp, e.user_agent, e.referer, e.ip, cls,
-                         ua, ref, cl))
-        return rows, unknown
+                         ua, ref, cl, country, reads.country_key(country), e.visitor[:64],
+                         day, day << 1 | bot, int(e.timestamp // 3_600) << 1 | bot, bot))
+        return rows, unknown, visitors
 
     def _learn(self, conn: sqlite3.Connection) -> None:
         """Remember the label ids of the batch just committed."""
@@ -224,7 +271,7 @@ class SqliteAnalyticsStore:
         # Staging touches only this connection's temp schema: it needs no write lock,
         # so other processes keep writing meanwhile.
         self._scratch(conn)
-        rows, unknown = self._rows(clicks)
+        rows, unknown, visitors = self._rows(clicks)
         conn.execute("BEGIN")
         try:
             conn.execute("DELETE FROM temp.incoming")
@@ -236,6 +283,11 @@ class SqliteAnalyticsStore:
             if unknown:
                 conn.execute(_LABEL)
                 conn.execute(_LABEL_IDS)
+            for fold in _FOLDS:
+                conn.execute(fold, self._other_classes if "?1" in fold else ())
+            if visitors:
+                conn.execute(_NEW_VISITORS)
+                conn.execute(_KEEP_VISITORS)
             recorded = conn.execute(_INSERT_CLICKS).rowcount
             bumped = conn.execute(_BUMP).rowcount
             conn.execute(_KEEP_RECENT)
@@ -272,6 +324,9 @@ class SqliteAnalyticsStore:
                 high = None if row is None else row[0]
                 for statement in _MERGE:
                     conn.execute(statement, (low, high))
+                if not low:
+                    conn.execute(_FORGET_VISITORS,
+                                 (int(time.time() // 86_400) - VISITOR_DAYS + 1,))
             if high is None:
                 return
             low = high
@@ -281,48 +336,23 @@ class SqliteAnalyticsStore:
         conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute(_SCRATCH)
 
-    def analytics(self, code: str, top: int = 5, recent: int = 10) -> Analytics:
+    def analytics(self, code: str, top: int = 5, recent: int = 10,
+                  query: StatsQuery | None = None) -> Analytics:
         """``recent`` is at most ``RECENT_KEPT``: only that many are kept per link."""
+        q = query or ALL_TIME
         with self.db.transaction(immediate=False) as conn:  # one consistent snapshot
-            classes = conn.execute(_CLASSES, (code,)).fetchall()
-            day_counts: Tally[int] = Tally()
-            for day, n in conn.execute(_DAYS, (code, DIM_DAY, DAYS_SHOWN)):
-                day_counts[day] += n
-            days = sorted(day_counts.items())[-DAYS_SHOWN:]
-            user_agents, referers = (conn.execute(_TOP, (code, dim, top)).fetchall()
-                                     for dim in (DIM_UA, DIM_REF))
-            rows = conn.execute(_RECENT, (code, min(recent, RECENT_KEPT))).fetchall()
-        browsers: Tally[str] = Tally()
-        systems: Tally[str] = Tally()
-        devices: Tally[str] = Tally()
-        total = bots = 0
-        for dim, key, n in classes:
-            if dim == DIM_CLASS:  # every click has exactly one class: they add up to the total
-                browser, os_family, device, is_bot = key.split(_SEP)
-                browsers[browser] += n
-                systems[os_family] += n
-                devices[device] += n
-                total += n
-                bots += n if is_bot == "1" else 0
-                continue
-            legacy = _LEGACY_NAMES[dim]  # counted apart by the first layout
-            if legacy == "total":
-                total += n
-            elif legacy == "bots":
-                bots += n
-            else:
-                {"browser": browsers, "os": systems, "device": devices}[legacy][key] += n
-        return Analytics(
-            total=total,
-            bots=bots,
-            user_agents=_counts(user_agents),
-            referers=_counts(referers),
-            browsers=_top(browsers, top),
-            os=_top(systems, top),
-            devices=_top(devices, top),
-            days=tuple(Count(_day(day), n) for day, n in days),
-            recent=tuple(map(_click, rows)),
-        )
+            figures = (reads.ranged(conn, code, top, q) if q.ranged
+                       else reads.all_time(conn, code, top))
+            return replace(figures, hours=reads.hours(conn, code, q),
+                           recent=reads.recent(conn, code, recent, q))
+
+    def clicks(self, code: str, first_id: str, last_id: str, limit: int
+               ) -> list[ClickEvent]:
+        """Reads the click rows of every link in the id range (the clicks table is keyed
+        by time only), keeping ``code``'s."""
+        conn = self.db.connection()
+        return [ClickEvent(*row) for row in conn.execute(_CLICKS, (first_id, last_id, code,
+                                                                    limit))]
 
     def totals(self, codes: Sequence[str]) -> dict[str, tuple[int, int]]:
         out: dict[str, tuple[int, int]] = {}

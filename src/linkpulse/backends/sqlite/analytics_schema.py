@@ -21,6 +21,15 @@ together):
   of ``counts`` once per merge instead of once per batch. Stats add them up.
 - ``recent``: at least the last ``RECENT_KEPT`` clicks of each link, for stats; older
   ones are trimmed at each merge.
+- ``visitors``: the visitor hashes of each link seen per day (day first), only to count
+  each one once a day; days before yesterday are dropped at each merge.
+
+Per-day counters (``DIM_D_*``, for ranges) key on ``(day << 1 | bot) << 32 | id``: one
+link's days are a key range, and bot clicks can be left out. Hours and daily uniques key
+on ``n << 1 | bot``. User agents, referers, classes and countries beyond ``FOLD_CAP``
+distinct keys per link and day are counted under one "other" key (``FOLD_KEY``, or the
+"other" class with the click's bot flag), all-time and per day alike, so no per-link
+table grows with keys a client chooses and every figure still adds up to the total.
 """
 
 from __future__ import annotations
@@ -36,6 +45,17 @@ layout (a browser, an OS, a device)."""
 
 DIM_CLASS, DIM_DAY, DIM_UA, DIM_REF = 0, 1, 2, 3
 """Dimensions of ``counts``. Day keys are days since the epoch; the others label ids."""
+DIM_COUNTRY, DIM_HOUR, DIM_UNIQUE, DIM_UNIQUE_ALL = 4, 5, 6, 7
+"""Countries (key: the two letters as a 16-bit number), clicks per hour and unique
+visitors per day (``n << 1 | bot``), unique visitors of all days (key: bot flag)."""
+DIM_D_CLASS, DIM_D_UA, DIM_D_REF, DIM_D_COUNTRY = 20, 21, 22, 23
+"""The per-day counters of classes, user agents, referers and countries."""
+FOLD_CAP = 100
+"""Distinct user agents (referers, classes, countries) counted apart per link and day."""
+FOLD_KEY = 0
+"""The key of the "other" user agent, referer or country (no label has id 0)."""
+OTHER_CLASS = "other\x1fother\x1fother\x1f{bot}"
+"""The text of the "other" class label of human (bot 0) and bot (1) clicks."""
 RANKED_DIMS = f"dim IN ({DIM_UA}, {DIM_REF})"
 """The dimensions with a top-N index: a read of one says this term as is, so SQLite
 sees that the partial index covers it."""
@@ -73,8 +93,17 @@ CREATE TABLE IF NOT EXISTS recent (
     ref      INTEGER NOT NULL,
     ip       TEXT NOT NULL,
     class    INTEGER NOT NULL,
+    country  TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (code, click_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS visitors (
+    day     INTEGER NOT NULL,
+    code    TEXT NOT NULL,
+    visitor TEXT NOT NULL,
+    PRIMARY KEY (day, code, visitor)
+) WITHOUT ROWID;
+INSERT INTO labels (kind, text) VALUES ({KIND_CLASS}, '{OTHER_CLASS.format(bot=0)}'),
+    ({KIND_CLASS}, '{OTHER_CLASS.format(bot=1)}') ON CONFLICT DO NOTHING;
 """
 
 CLICKS = """
@@ -84,7 +113,8 @@ CREATE TABLE IF NOT EXISTS clicks (
     ts       REAL NOT NULL,
     ua       INTEGER NOT NULL,
     ref      INTEGER NOT NULL,
-    ip       TEXT NOT NULL
+    ip       TEXT NOT NULL,
+    country  TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID
 """
 
@@ -137,12 +167,14 @@ _MIGRATE_CLICKS = [
                            (KIND_CLASS, _OLD_CLASS))),
     "CREATE TEMP TABLE label_ids AS SELECT id, kind, text FROM main.labels",
     "CREATE INDEX temp.label_ids_text ON label_ids (kind, text)",
-    f"""INSERT INTO clicks SELECT c.click_id, c.code, c.ts, u.id, r.id, c.ip
+    f"""INSERT INTO clicks (click_id, code, ts, ua, ref, ip)
+        SELECT c.click_id, c.code, c.ts, u.id, r.id, c.ip
         FROM clicks_old AS c
         JOIN label_ids AS u ON u.kind = {KIND_UA} AND u.text = c.user_agent
         JOIN label_ids AS r ON r.kind = {KIND_REF} AND r.text = c.referer
         ORDER BY c.click_id""",
-    f"""INSERT INTO recent SELECT code, click_id, ts, u.id, r.id, ip, k.id FROM (
+    f"""INSERT INTO recent (code, click_id, ts, ua, ref, ip, class)
+        SELECT code, click_id, ts, u.id, r.id, ip, k.id FROM (
             SELECT *, row_number() OVER (PARTITION BY code ORDER BY click_id DESC) AS n
             FROM clicks_old) AS c
         JOIN label_ids AS u ON u.kind = {KIND_UA} AND u.text = c.user_agent
@@ -168,3 +200,7 @@ def migrate(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
     else:
         conn.execute(CLICKS)
+    # 3. clicks and recent clicks without their country.
+    for table in ("clicks", "recent"):
+        if "country" not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN country TEXT NOT NULL DEFAULT ''")
