@@ -38,7 +38,7 @@ from linkpulse.core.errors import (
 )
 from linkpulse.core.keys import OPEN, Authenticator, Principal, presented_key, require
 from linkpulse.core.metrics import NO_METRICS, Metrics
-from linkpulse.core.models import Click, Count, Link, Stats
+from linkpulse.core.models import Analytics, Click, Count, Link, Stats
 from linkpulse.core.policy import DestinationPolicy
 from linkpulse.core.ports import (
     AnalyticsStore,
@@ -47,6 +47,13 @@ from linkpulse.core.ports import (
     DeadLetters,
     KeyStore,
     ManagedLinkStore,
+)
+from linkpulse.core.ranges import (
+    ALL_TIME,
+    UNKNOWN_COUNTRY,
+    StatsQuery,
+    stats_query,
+    top_with_rest,
 )
 from linkpulse.core.ratelimit import RateLimiter
 from linkpulse.core.visitors import Visitors
@@ -327,13 +334,15 @@ class HttpApi:
             return service.forward_query(link.location, query)
         return link.location
 
-    def stats(self, code: str, request_base_url: str, who: Principal = OPEN) -> Response:
-        """``GET /stats/{code}``: all-time analytics of one link."""
+    def stats(self, code: str, request_base_url: str, who: Principal = OPEN,
+              query: StatsQuery | None = None) -> Response:
+        """``GET /stats/{code}``: analytics of one link, all-time or as ``query`` asks."""
+        q = query or stats_query(None, None, False, time.time())
         try:
-            result = service.stats(self.links, self.analytics, code, who.sees)
+            result = service.stats(self.links, self.analytics, code, who.sees, q)
         except Exception as exc:
             return response_for(exc)
-        return json_response(200, stats_payload(result, self.base(request_base_url)))
+        return json_response(200, stats_payload(result, self.base(request_base_url), q))
 
     def key_store(self) -> KeyStore:
         if self.keys is None:
@@ -382,11 +391,20 @@ def _click(click: Click) -> dict[str, Any]:
         "os": click.os,
         "device": click.device,
         "is_bot": click.is_bot,
+        "country": e.country or UNKNOWN_COUNTRY,
     }
 
 
-def stats_payload(stats: Stats, base_url: str) -> dict[str, Any]:
+def _days(a: Analytics) -> list[dict[str, Any]]:
+    uniques = {c.key: c.count for c in a.day_visitors}
+    return [{"day": c.key, "count": c.count, "unique_visitors": uniques.get(c.key, 0)}
+            for c in a.days]
+
+
+def stats_payload(stats: Stats, base_url: str, query: StatsQuery = ALL_TIME
+                  ) -> dict[str, Any]:
     link, a = stats.link, stats.analytics
+    start, end = (None if d is None else d.isoformat() for d in (query.start, query.end))
     return {
         "code": link.code,
         "short_url": f"{base_url}/{link.code}",
@@ -401,7 +419,11 @@ def stats_payload(stats: Stats, base_url: str) -> dict[str, Any]:
         "browsers": _counts(a.browsers, "name"),
         "os": _counts(a.os, "name"),
         "devices": _counts(a.devices, "name"),
-        "clicks_by_day": _counts(a.days, "day"),
+        "clicks_by_day": _days(a),
         "recent_clicks_shown": len(a.recent),
         "recent_clicks": [_click(c) for c in a.recent],
+        "countries": _counts(top_with_rest(a.countries), "country"),
+        "unique_visitors": a.unique_visitors,
+        "clicks_by_hour": _counts(a.hours, "hour"),
+        "range": {"from": start, "to": end},
     }

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from linkpulse.core.errors import CodeTaken
-from linkpulse.core.models import Analytics, Click, Link
+from linkpulse.core.models import Analytics, Click, ClickEvent, Link
+from linkpulse.core.ranges import StatsQuery
 
 
 class FakeLinkStore:
@@ -43,6 +44,7 @@ class FakeAnalytics:
         self.fail = fail
         self.refuse = refuse
         self.calls = 0
+        self.queries: list[StatsQuery | None] = []
 
     def record(self, clicks: Sequence[Click]) -> int:
         self.calls += 1
@@ -57,8 +59,15 @@ class FakeAnalytics:
                 new += 1
         return new
 
-    def analytics(self, code: str, top: int = 5, recent: int = 10) -> Analytics:
+    def analytics(self, code: str, top: int = 5, recent: int = 10,
+                  query: StatsQuery | None = None) -> Analytics:
+        self.queries.append(query)
         return Analytics(total=sum(c.event.code == code for c in self.seen.values()))
+
+    def clicks(self, code: str, first_id: str, last_id: str, limit: int
+               ) -> list[ClickEvent]:
+        events = sorted(c.event for c in self.seen.values() if c.event.code == code)
+        return [e for e in events if first_id <= e.click_id < last_id][:limit]
 
 
 class FakeKeyStore:

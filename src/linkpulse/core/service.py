@@ -26,6 +26,7 @@ from linkpulse.core.metrics import NO_METRICS, Metrics
 from linkpulse.core.models import BatchResult, Click, ClickEvent, Link, Message, Stats
 from linkpulse.core.policy import DestinationPolicy
 from linkpulse.core.ports import AnalyticsStore, ClickSender, LinkStore
+from linkpulse.core.ranges import StatsQuery
 from linkpulse.core.urls import validate_url
 from linkpulse.core.useragent import classify
 
@@ -235,12 +236,19 @@ def _record_bisecting(analytics: AnalyticsStore, items: list[tuple[Message, Clic
     return recorded, failed
 
 
-def stats(store: LinkStore, analytics: AnalyticsStore, code: str,
-          sees: Callable[[str | None], bool] = lambda owner: True) -> Stats:
-    """A link's analytics, if ``sees`` its owner (another key's link is not found)."""
+def visible_link(store: LinkStore, code: str, sees: Callable[[str | None], bool]) -> Link:
+    """The live link ``code`` if ``sees`` its owner; another key's link is not found."""
     if not codes.could_exist(code):
         raise LinkNotFound(code)
     link = store.get(code)
     if link is None or link.deleted or not sees(link.owner):
         raise LinkNotFound(code)
-    return Stats(link, analytics.analytics(code))
+    return link
+
+
+def stats(store: LinkStore, analytics: AnalyticsStore, code: str,
+          sees: Callable[[str | None], bool] = lambda owner: True,
+          query: StatsQuery | None = None) -> Stats:
+    """A link's analytics (all-time, or what ``query`` asks for), if ``sees`` its owner."""
+    link = visible_link(store, code, sees)
+    return Stats(link, analytics.analytics(code, query=query))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import linkpulse
 from linkpulse.api import HttpApi, Response, json_response
 from linkpulse.core.keys import Principal
+from linkpulse.endpoints.analytics import STATS_QUERY, parse_stats_query
 from linkpulse.routes import Request, route
 
 
@@ -18,12 +19,16 @@ def shorten(api: HttpApi, request: Request, who: Principal) -> Response:
 
 
 @route("GET", "/stats/{code}", scope="stats:read", open=True, function="stats",
-       response="StatsResponse", errors=(401, 403, 404, 503))
+       response="StatsResponse", query=STATS_QUERY, errors=(400, 401, 403, 404, 503))
 def stats(api: HttpApi, request: Request, who: Principal) -> Response:
-    """All-time click analytics of one link.
+    """Click analytics of one link: all-time, or of a range of UTC days.
 
+    `from` and `to` (YYYY-MM-DD, both included, at most 366 days; `from` alone runs to
+    today) restrict every figure to the range; `exclude_bots=true` (with a range) leaves
+    bot clicks out. `clicks_by_hour` covers ranges up to 31 days, or the last 48 hours.
     Computed from pre-aggregated counters: the cost does not grow with clicks."""
-    return api.stats(request.path_params["code"], request.base_url, who)
+    return api.stats(request.path_params["code"], request.base_url, who,
+                     parse_stats_query(request.query))
 
 
 def _redirect(api: HttpApi, request: Request, *, count: bool) -> Response:

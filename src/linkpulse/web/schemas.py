@@ -50,6 +50,27 @@ class NameCount(BaseModel):
 class DayCount(BaseModel):
     day: str = Field(description="UTC date, YYYY-MM-DD")
     count: int
+    unique_visitors: int = Field(description="distinct visitors of the day (a keyed hash "
+                                             "of address and user agent, salt rotated "
+                                             "daily)")
+
+
+class CountryCount(BaseModel):
+    country: str = Field(description="ISO 3166-1 alpha-2 code; ZZ unknown; `other` sums "
+                                     "the countries past the top 10 (and any folded by "
+                                     "the per-link daily cap)")
+    count: int
+
+
+class HourCount(BaseModel):
+    hour: str = Field(description="UTC hour, YYYY-MM-DDTHH")
+    count: int
+
+
+class StatsRange(BaseModel):
+    from_: str | None = Field(alias="from", description="the requested `from` (YYYY-MM-DD) "
+                                                        "or null: all-time")
+    to: str | None = Field(description="the requested `to`, or null")
 
 
 class RecentClick(BaseModel):
@@ -62,6 +83,7 @@ class RecentClick(BaseModel):
     os: str
     device: str
     is_bot: bool
+    country: str = Field(description="ISO 3166-1 alpha-2 code; ZZ unknown")
 
 
 class StatsResponse(BaseModel):
@@ -81,6 +103,16 @@ class StatsResponse(BaseModel):
     clicks_by_day: list[DayCount]
     recent_clicks_shown: int
     recent_clicks: list[RecentClick]
+    countries: list[CountryCount] = Field(description="the top 10 countries by clicks, "
+                                                      "then `other` with the rest")
+    unique_visitors: int = Field(description="the sum of the daily unique visitors of the "
+                                             "days counted (a visitor back on another day "
+                                             "counts again)")
+    clicks_by_hour: list[HourCount] = Field(description="hours with clicks, oldest first: "
+                                                        "of the range if it is at most 31 "
+                                                        "days (longer: empty), else of the "
+                                                        "last 48 hours")
+    range: StatsRange = Field(description="the range asked for (null: all-time)")
 
 
 class Health(BaseModel):
@@ -208,7 +240,8 @@ def openapi(route: Route) -> dict[str, Any]:
         {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
         for p in route.params] + [
         {"name": q, "in": "query", "required": False,
-         "schema": QUERY_SCHEMAS.get(q, {"type": "string"})}
+         "schema": QUERY_SCHEMAS.get(f"{route.name}.{q}",
+                                     QUERY_SCHEMAS.get(q, {"type": "string"}))}
         for q in route.query if q != "*"]}
     if route.request is not None:
         schema = globals()[route.request].model_json_schema(ref_template=REF)
@@ -235,6 +268,18 @@ QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "created_from": {"type": "integer", "minimum": 0},
     "created_to": {"type": "integer", "minimum": 0},
     "cursor": {"type": "string", "description": "the `next` of the previous page"},
+    "from": {"type": "string", "format": "date",
+             "description": "first UTC day counted, YYYY-MM-DD (a range: at most 366 days)"},
+    "to": {"type": "string", "format": "date",
+           "description": "last UTC day counted, YYYY-MM-DD (needs `from`; default today)"},
+    "exclude_bots": {"type": "boolean", "default": False,
+                     "description": "leave bot clicks out (needs a range)"},
+    "export_clicks.format": {"type": "string", "enum": ["ndjson", "csv"],
+                             "default": "ndjson"},
+    "export_clicks.cursor": {"type": "string",
+                             "description": "the `x-next-cursor` of the previous page"},
+    "export_clicks.to": {"type": "string", "format": "date",
+                         "description": "last UTC day exported, YYYY-MM-DD"},
 }
 RAW_RESPONSES: dict[str, dict[str, Any]] = {
     "Export": {"description": "Every link: a CSV header then one row per link, or one JSON "
@@ -243,6 +288,12 @@ RAW_RESPONSES: dict[str, dict[str, Any]] = {
                            "application/x-ndjson": {"schema": {"type": "string"}}}},
     "Metrics": {"description": "Prometheus text exposition format",
                 "content": {"text/plain": {"schema": {"type": "string"}}}},
+    "ClickExport": {"description": "The link's clicks, oldest first: one JSON object per "
+                                   "line (click_id, timestamp, user_agent, referer, ip "
+                                   "anonymised, country), or a CSV header then one row per "
+                                   "click; header `x-next-cursor` when more follow",
+                    "content": {"application/x-ndjson": {"schema": {"type": "string"}},
+                                "text/csv": {"schema": {"type": "string"}}}},
     "QrCode": {"description": "The QR code of the short URL",
                "content": {"image/svg+xml": {"schema": {"type": "string"}},
                            "image/png": {"schema": {"type": "string",
