@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from linkpulse.core.errors import InvalidInput
 from linkpulse.core.models import ClickEvent
 from linkpulse.core.ports import AnalyticsStore, LinkStore
+from linkpulse.core.ranges import UNKNOWN_COUNTRY
 from linkpulse.core.service import visible_link
 
 CLICK_PAGE = 10_000
@@ -82,7 +83,7 @@ def click_page(links: LinkStore, analytics: AnalyticsStore, code: str,
 def _record(click: ClickEvent) -> dict[str, object]:
     return {"click_id": click.click_id, "timestamp": click.timestamp,
             "user_agent": click.user_agent, "referer": click.referer, "ip": click.ip,
-            "country": click.country}
+            "country": click.country or UNKNOWN_COUNTRY}
 
 
 def to_ndjson(clicks: Iterable[ClickEvent]) -> Iterator[str]:

@@ -215,8 +215,8 @@ WHERE c.click_id >= ? AND c.click_id < ? AND c.code = ? ORDER BY c.click_id LIMI
 
 
 def _country(country: str) -> str:
-    return country if len(country) == 2 and country.isascii() and country.isupper() \
-        else UNKNOWN_COUNTRY
+    """The click's country if it is an ISO code, else "" (unknown)."""
+    return country if len(country) == 2 and country.isascii() and country.isupper() else ""
 
 
 class SqliteAnalyticsStore:
@@ -252,7 +252,8 @@ class SqliteAnalyticsStore:
             country = _country(e.country)
             day = int(e.timestamp // 86_400)
             rows.append((e.click_id, e.code, e.timestamp, e.user_agent, e.referer, e.ip, cls,
-                         ua, ref, cl, country, reads.country_key(country), e.visitor[:64],
+                         ua, ref, cl, country, reads.country_key(country or UNKNOWN_COUNTRY),
+                         e.visitor[:64],
                          day, day << 1 | bot, int(e.timestamp // 3_600) << 1 | bot, bot))
         return rows, unknown, visitors
 
