@@ -144,9 +144,10 @@ _KEEP_VISITORS = """
 INSERT INTO main.visitors SELECT day, code, visitor FROM temp.incoming WHERE fresh
 ORDER BY day, code, visitor
 """
-VISITOR_DAYS = 2
-"""Days of visitor hashes kept (today and yesterday, for late clicks); older ones are
-dropped at each merge: their uniques are counted."""
+VISITOR_DAYS = 18
+"""Days of visitor hashes kept: as long as a click can wait on the queue and then among
+the dead letters (4 + 14 days), so a late click still meets its day's visitors. Older
+ones are dropped at each merge: their uniques are counted."""
 _INSERT_CLICKS = """
 INSERT INTO main.clicks (click_id, code, ts, ua, ref, ip, country)
 SELECT click_id, code, ts, ua, ref, ip, country FROM temp.incoming ORDER BY click_id
