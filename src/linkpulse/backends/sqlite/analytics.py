@@ -104,19 +104,27 @@ def _day_keys(table: str, dim: int, outer: str, column: str) -> str:
 def _fold(column: str, dim: int, other: str) -> str:
     """Fold the labels of ``column`` that would be more than ``FOLD_CAP`` distinct ones
     of a link on a day into ``other``: the batch's new ones, in label order, once the
-    day's counted ones (both tables, any bot flag) and those before them reach the cap."""
-    used = " UNION ".join(
-        f"SELECT key & 4294967295 FROM main.{table} WHERE code = d.code AND dim = {dim} "
+    day's counted ones (both tables, any bot flag) and those before them reach the cap.
+
+    Only the link-days that could pass the cap (the batch's distinct labels plus the
+    day's counter rows) look their labels up one by one: most have a few keys."""
+    rows = " UNION ALL ".join(
+        f"SELECT key & 4294967295 AS k FROM main.{table} WHERE code = d.code AND dim = {dim} "
         f"AND key >= d.day << 33 AND key < (d.day + 1) << 33" for table in ("counts", "pending"))
     return f"""
 UPDATE temp.incoming AS i SET f{column} = {other} FROM (
-    WITH fresh AS (
-        SELECT DISTINCT code, day, {column} AS k FROM temp.incoming AS n
+    WITH crowded AS (
+        SELECT code, day FROM (
+            SELECT code, day, count(DISTINCT {column}) AS b FROM temp.incoming
+            GROUP BY code, day) AS d
+        WHERE d.b + (SELECT count(*) FROM ({rows})) > {FOLD_CAP}),
+    fresh AS (
+        SELECT DISTINCT n.code, n.day, n.{column} AS k
+        FROM temp.incoming AS n JOIN crowded AS c ON c.code = n.code AND c.day = n.day
         WHERE NOT EXISTS ({_day_keys("counts", dim, "n", column)})
             AND NOT EXISTS ({_day_keys("pending", dim, "n", column)})),
     used AS (
-        SELECT code, day, (SELECT count(*) FROM ({used})) AS n
-        FROM (SELECT DISTINCT code, day FROM fresh) AS d)
+        SELECT code, day, (SELECT count(DISTINCT k) FROM ({rows})) AS n FROM crowded AS d)
     SELECT f.code, f.day, f.k FROM (
         SELECT *, row_number() OVER (PARTITION BY code, day ORDER BY k) AS r FROM fresh) AS f
     JOIN used AS u ON u.code = f.code AND u.day = f.day
