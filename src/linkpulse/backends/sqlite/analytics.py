@@ -240,6 +240,7 @@ class SqliteAnalyticsStore:
         self._label_ids: dict[tuple[int, str], int] = {}
         self._lock = threading.Lock()
         self._merger: threading.Thread | None = None
+        self._closing = threading.Event()
         self._bumped = 0
         """Pending rows this store has bumped since its last merge (rows other
         processes bumped are merged by them, or with these)."""
@@ -326,7 +327,8 @@ class SqliteAnalyticsStore:
     def merge(self) -> None:
         """Fold the pending counts into ``counts``, ``MERGE_CHUNK`` rows at a time, each
         chunk its own transaction. Any process may (what one merged, the next does not
-        see); clicks counted meanwhile are merged by the next one."""
+        see); clicks counted meanwhile are merged by the next one. Stops early once the
+        store is closing (the rest waits for the next merge)."""
         low = ""
         while True:
             with self.db.transaction() as conn:
@@ -337,7 +339,7 @@ class SqliteAnalyticsStore:
                 if not low:
                     conn.execute(_FORGET_VISITORS,
                                  (int(time.time() // 86_400) - VISITOR_DAYS + 1,))
-            if high is None:
+            if high is None or self._closing.is_set():
                 return
             low = high
 
@@ -411,7 +413,10 @@ class SqliteAnalyticsStore:
         return purged
 
     def close(self) -> None:
+        # A background merge stops after its current chunk (one bounded transaction):
+        # closing the connections under it would crash the process.
+        self._closing.set()
         merger = self._merger
         if merger is not None:
-            merger.join(timeout=60)
+            merger.join()
         self.db.close()
