@@ -46,6 +46,7 @@ locals {
     "GET /{code}"       = "redirect"
     "HEAD /{code}"      = "redirect" # answers like GET without counting a click
     "GET /stats/{code}" = "stats"
+    "GET /api/v1/events" = "stats" # a cursor poll of one link's clicks (no streaming here)
     # Everything no other route matches (unknown paths, wrong methods) gets the same
     # JSON 404/405 as the embedded server, from the redirect function's resolver.
     "$default" = "redirect"

@@ -12,9 +12,9 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from linkpulse.core import service
 from linkpulse.core.clientip import TrustedProxies
@@ -36,12 +36,14 @@ from linkpulse.core.errors import (
     RequestTimeout,
     Unauthorized,
 )
+from linkpulse.core.events import Selection
 from linkpulse.core.keys import OPEN, Authenticator, Principal, presented_key, require
 from linkpulse.core.metrics import NO_METRICS, Metrics
 from linkpulse.core.models import Analytics, Click, Count, Link, Stats
 from linkpulse.core.policy import DestinationPolicy
 from linkpulse.core.ports import (
     AnalyticsStore,
+    ClickFeed,
     ClickQueue,
     ClickSender,
     DeadLetters,
@@ -103,9 +105,10 @@ class Response:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
-    stream: Iterable[bytes] | None = None
-    """A body sent as it is produced (the ASGI edge streams it; another edge joins it)
-    instead of ``body``: an export of every link never sits in memory whole."""
+    stream: Iterable[bytes] | AsyncIterable[bytes] | None = None
+    """A body sent as it is produced (the ASGI edge streams it) instead of ``body``: an
+    export of every link never sits in memory whole. An asynchronous one is an event
+    stream, iterated on the event loop (only the ASGI edge answers with one)."""
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -165,6 +168,15 @@ def parse_json_object(body: bytes, max_bytes: int) -> dict[str, Any]:
     return data
 
 
+class EventStreams(Protocol):
+    """Live Server-Sent Event streams of recorded clicks (``web.live.LiveHub``)."""
+
+    def full(self) -> bool: ...
+
+    def stream(self, selection: Selection, after: str, opened: float
+               ) -> AsyncIterator[bytes]: ...
+
+
 class HttpApi:
     """The API over its stores. :meth:`handle` answers any declared route (see
     :mod:`linkpulse.routes`); the methods below are what the routes and the CLI call."""
@@ -189,6 +201,7 @@ class HttpApi:
         proxies: TrustedProxies | None = None,
         metrics: Metrics = NO_METRICS,
         scrape: Callable[[], tuple[bytes, str]] | None = None,
+        feed: ClickFeed | None = None,
     ) -> None:
         self.metrics = metrics
         self.scrape = scrape
@@ -209,6 +222,10 @@ class HttpApi:
         self.create_limit = create_limit
         self.visitors = visitors
         self.proxies = proxies or TrustedProxies(())
+        self.feed = feed
+        """Recorded clicks by id: ``GET /api/v1/events`` polls it."""
+        self.live: EventStreams | None = None
+        """Set by an edge that can hold a response open: events are then streamed."""
 
     def client_ip(self, peer: str | None, forwarded_for: str | None) -> str | None:
         """The client's full address: the TCP peer, or what a trusted proxy forwarded."""

@@ -14,8 +14,10 @@ from linkpulse.core.policy import DestinationPolicy
 from linkpulse.core.ports import (
     AnalyticsStore,
     Blocklist,
+    ClickFeed,
     ClickQueue,
     ClickSender,
+    ClickTail,
     DeadLetters,
     KeyStore,
     ManagedLinkStore,
@@ -49,6 +51,11 @@ class Components:
     """Where the pipeline's events are counted."""
     scrape: Callable[[], tuple[bytes, str]] | None = None
     """What ``GET /metrics`` answers (None: this deployment exposes no metrics)."""
+    feed: ClickFeed | None = None
+    """Recorded clicks read back by id, for the live click stream."""
+    tail: ClickTail | None = None
+    """``feed`` when it reads every link's clicks in one range (SQLite): a server then
+    streams events from one poller per process; otherwise events are a per-link poll."""
 
     def http_api(self) -> HttpApi:
         """The edge-neutral HTTP behaviour over these components."""
@@ -60,7 +67,7 @@ class Components:
                        policy=self.policy(), create_limit=self.create_limit(),
                        visitors=self.visitors(),
                        proxies=TrustedProxies.parse(s.trusted_proxies),
-                       metrics=self.metrics, scrape=self.scrape)
+                       metrics=self.metrics, scrape=self.scrape, feed=self.feed)
 
     def visitors(self) -> Visitors:
         """Country and visitor of each click, from the full client address."""
@@ -133,6 +140,7 @@ def _build_sqlite(settings: Settings, *, buffered: bool, metrics: Metrics) -> Co
     from linkpulse.backends.buffered import BufferedSender
     from linkpulse.backends.sqlite.analytics import SqliteAnalyticsStore
     from linkpulse.backends.sqlite.blocklist import SqliteBlocklist
+    from linkpulse.backends.sqlite.clickfeed import SqliteClickFeed
     from linkpulse.backends.sqlite.keys import SqliteKeyStore
     from linkpulse.backends.sqlite.links import SqliteLinkStore
     from linkpulse.backends.sqlite.queue import SqliteQueue
@@ -167,5 +175,6 @@ def _build_sqlite(settings: Settings, *, buffered: bool, metrics: Metrics) -> Co
         closers.append(buf.close)
     links: ManagedLinkStore = (CachedLinkStore(store, settings.cache_size)
                                if settings.cache_size else store)
+    feed = SqliteClickFeed(analytics.db)
     return Components(settings, links, analytics, queue, queue, sender, keys, closers,
-                      blocklist, rates, salts, metrics)
+                      blocklist, rates, salts, metrics, feed=feed, tail=feed)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from linkpulse.core import service
+from linkpulse.core import service, useragent
 from linkpulse.core.metrics import NO_METRICS, Metrics
 from linkpulse.core.models import BatchResult, Message
 from linkpulse.core.ports import MAX_EVENT_BATCH, AnalyticsStore, ClickQueue
@@ -53,6 +53,7 @@ class Consumer:
         max_messages: int = MAX_EVENT_BATCH,
         housekeeping: Callable[[], object] | None = None,
         housekeeping_interval: float = 3600.0,
+        warm_up: Callable[[], object] | None = None,
     ) -> None:
         self._queue = queue
         self._handle = handle
@@ -60,6 +61,7 @@ class Consumer:
         self._max_messages = max_messages
         self._housekeeping = housekeeping
         self._housekeeping_interval = housekeeping_interval
+        self._warm_up = warm_up
         self._next_housekeeping = 0.0
         self._housekeeper: threading.Thread | None = None
         self._stop = threading.Event()
@@ -72,7 +74,7 @@ class Consumer:
         def handle(messages: list[Message]) -> BatchResult:
             return service.process_batch(analytics, messages, metrics)
 
-        return cls(queue, handle, **kwargs)
+        return cls(queue, handle, warm_up=useragent.warm, **kwargs)
 
     def receive(self) -> list[Message]:
         """What is visible, up to ``max_messages``, waiting up to ``wait_seconds``."""
@@ -116,6 +118,8 @@ class Consumer:
         """Loop until :meth:`stop` (or, with ``until_empty``, until a receive comes back
         empty). Errors are logged and the loop goes on after a pause; a batch that
         failed is redelivered after its visibility timeout."""
+        if self._warm_up is not None:  # before the first batch, not during it
+            self._warm_up()
         while not self._stop.is_set():
             try:
                 if not self.run_once() and until_empty:

@@ -45,6 +45,9 @@ class Settings:
     """Seconds a client has to send a request body: slower gets 408."""
     max_concurrency: int = 1024
     """Requests each HTTP worker processes at once; more wait in the listen queue."""
+    event_streams: int = 200
+    """Live click streams (``GET /api/v1/events``) each HTTP worker holds open at once;
+    one more is a 503 (they all share one poller of the recorded clicks)."""
     log_level: str = "info"
     metrics_port: int = 0
     """Also serve ``/metrics`` without a key on 127.0.0.1 at this port (0: off)."""
@@ -119,6 +122,7 @@ class Settings:
         _check(0 < self.header_timeout <= 300, "header_timeout", "must be 0-300 s")
         _check(0 < self.body_timeout <= 300, "body_timeout", "must be 0-300 s")
         _check(self.max_concurrency >= 1, "max_concurrency", "must be >= 1")
+        _check(1 <= self.event_streams <= 100_000, "event_streams", "must be 1-100000")
         _check(self.backend in get_args(Backend), "backend", "must be sqlite or aws")
         _check(self.sqlite_synchronous in get_args(Synchronous), "sqlite_synchronous",
                "must be OFF, NORMAL or FULL")

@@ -166,6 +166,7 @@ def _keyed_workload(components: Any, edge: Any, as_function: Callable[[str], Non
                            headers=shortener)
     code = json.loads(created[2])["code"]
     edge.request("GET", f"/stats/{code}", headers=stats)
+    edge.request("GET", f"/api/v1/events?code={code}", headers=stats)
     for method, path, body in (
             ("POST", "/api/v1/links", {"url": "https://example.com/m", "tags": ["t"]}),
             ("GET", "/api/v1/links", None), ("GET", "/api/v1/links?order=clicks", None),

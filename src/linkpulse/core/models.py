@@ -176,3 +176,12 @@ class BatchResult:
     failed: tuple[Message, ...]
     recorded: int
     """Clicks newly counted (a redelivered click that was already counted is not)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClickPage:
+    """Recorded clicks read by click id, oldest first, and where the next read goes on."""
+
+    clicks: list[Click]
+    cursor: str
+    """The last click id read (also of clicks not returned); the ``after`` of the next read."""

@@ -14,6 +14,7 @@ from linkpulse.core.models import (
     ApiKey,
     Click,
     ClickEvent,
+    ClickPage,
     Link,
     LinkQuery,
     Message,
@@ -150,6 +151,28 @@ class AnalyticsStore(Protocol):
     def totals(self, codes: Sequence[str]) -> dict[str, tuple[int, int]]:
         """``{code: (total clicks, bot clicks)}`` of the codes that have clicks, read
         from the counters: the click summary of a page of links."""
+
+class ClickFeed(Protocol):
+    """Recorded clicks read back in click id (time) order: the live click stream."""
+
+    def clicks_after(self, code: str | None, after: str, limit: int) -> ClickPage:
+        """Up to ``limit`` recorded clicks of ``code`` (None: of every link, if the
+        store can; else ``InvalidInput``) with ids above ``after``, oldest first; with
+        ``after`` empty, the latest ``limit``. A read scans a bounded number of clicks:
+        fewer than ``limit`` does not mean there are no more (go on from ``cursor``)."""
+
+
+class ClickTail(ClickFeed, Protocol):
+    """A feed that reads every link's clicks in one id range (SQLite): what one poller
+    per process needs to follow all of them."""
+
+    def click_ids_after(self, after: str, limit: int) -> list[str]:
+        """Up to ``limit`` ids of recorded clicks above ``after``, ascending (cheap: the
+        poller reads a window of ids again each time, and fetches only the new ones)."""
+
+    def clicks_by_id(self, ids: Sequence[str]) -> list[Click]:
+        """The recorded clicks with these ids."""
+
 
 class Blocklist(Protocol):
     """The operator's blocked domains, with a version stamp that changes on every edit

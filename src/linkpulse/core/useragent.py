@@ -50,3 +50,9 @@ def classify(user_agent: str) -> UAClass:
     else:
         device = "desktop"
     return UAClass(browser, os_family, device, is_bot)
+
+
+def warm() -> None:
+    """Load ua-parser's rules now (a second or more on a busy machine), not on the first
+    click: the first click of a fresh consumer or event stream is then as fast as the rest."""
+    classify("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
@@ -38,12 +38,16 @@ from linkpulse.settings import Settings
 from linkpulse.web import dashboard, schemas
 from linkpulse.web.fastpath import RedirectFastPath
 from linkpulse.web.hosts import HostGuard, allowed_hosts
+from linkpulse.web.live import EventStreamResponse, LiveHub
 from linkpulse.web.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("linkpulse.web")
 
 
 def _send(response: Response) -> StarletteResponse:
+    if isinstance(response.stream, AsyncIterable):  # an event stream, on the event loop
+        return EventStreamResponse(response.stream, response.status,
+                                   headers=response.headers)
     if response.stream is not None:  # iterated off the event loop by Starlette
         return StreamingResponse(response.stream, response.status, headers=response.headers)
     return StarletteResponse(response.body, response.status, headers=response.headers)
@@ -149,6 +153,9 @@ def create_api_app(components: Components, *, own_lifecycle: bool = True) -> Fas
         docs_url=None, redoc_url=None, lifespan=lifespan,
         redirect_slashes=False,  # no 307 built from a client's Host header
     )
+    if components.tail is not None:
+        api.live = LiveHub(components.tail, components.links,
+                           max_subscribers=settings.event_streams)
     app.state.api = api
     app.state.components = components
 

@@ -280,8 +280,23 @@ QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
                              "description": "the `x-next-cursor` of the previous page"},
     "export_clicks.to": {"type": "string", "format": "date",
                          "description": "last UTC day exported, YYYY-MM-DD"},
+    "after": {"type": "string", "pattern": "^[0-9a-f]{1,32}$",
+              "description": "a click id: resume after it (as `Last-Event-ID`)"},
 }
+_EVENT = {"type": "object", "properties": {
+    "id": {"type": "string", "description": "the click id (sorts by time)"},
+    "code": {"type": "string"}, "ts": {"type": "number", "description": "epoch seconds"},
+    "country": {"type": "string", "description": "ISO 3166-1 alpha-2; empty if unknown"},
+    "browser": {"type": "string"}, "os": {"type": "string"}, "device": {"type": "string"},
+    "is_bot": {"type": "boolean"}, "referer": {"type": "string"}}}
 RAW_RESPONSES: dict[str, dict[str, Any]] = {
+    "Events": {"description": "Server-Sent Events (`linkpulse serve`): `event: click`, "
+                              "`id: <click id>`, `data: <event JSON>`; or, on AWS, a poll",
+               "content": {"text/event-stream": {"schema": {"type": "string"}},
+                           "application/json": {"schema": {
+                               "type": "object", "required": ["events", "last_event_id"],
+                               "properties": {"events": {"type": "array", "items": _EVENT},
+                                              "last_event_id": {"type": "string"}}}}}},
     "Export": {"description": "Every link: a CSV header then one row per link, or one JSON "
                               "object per line",
                "content": {"text/csv": {"schema": {"type": "string"}},

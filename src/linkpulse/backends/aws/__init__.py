@@ -65,4 +65,4 @@ def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
     salts = DynamoSaltStore(settings.links_table, dynamodb, endpoint_url=endpoint,
                             region=region)
     return Components(settings, links, analytics, queue, queue, sender, keys, closers,
-                      blocklist, salts=salts, metrics=metrics)
+                      blocklist, salts=salts, metrics=metrics, feed=analytics)

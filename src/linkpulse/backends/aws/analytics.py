@@ -41,7 +41,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from linkpulse.backends.aws.clients import THROTTLED, LazyClient, error_code, translated
-from linkpulse.core.models import Analytics, Click, ClickEvent, Count
+from linkpulse.core.errors import InvalidInput
+from linkpulse.core.models import Analytics, Click, ClickEvent, ClickPage, Count
 from linkpulse.core.ranges import StatsQuery
 
 SLOT_HOURS = 6
@@ -303,6 +304,28 @@ class DynamoAnalyticsStore:
             if one_page or "LastEvaluatedKey" not in response:
                 return items
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def clicks_after(self, code: str | None, after: str, limit: int) -> ClickPage:
+        """Raw clicks of ``code`` above the click id ``after`` (empty: the latest
+        ``limit``), oldest first: one Query of ``C#<code>`` (the live click stream's poll)."""
+        if code is None:
+            raise InvalidInput("'code' is required: on this deployment events are a poll of "
+                               "one link's clicks")
+        key = {":pk": {"S": f"C#{code}"}}
+        with translated(f"reading clicks of {code!r}"):
+            if after:
+                items = self._query(KeyConditionExpression="pk = :pk AND sk > :after",
+                                    ExpressionAttributeValues={**key, ":after": {"S": after}},
+                                    Limit=limit)
+            else:
+                items = self._query(KeyConditionExpression="pk = :pk", Limit=limit,
+                                    ExpressionAttributeValues=key, ScanIndexForward=False)
+                items.reverse()
+        clicks = [_click(code, i) for i in items]
+        clicks = [c if c.event.country or "country" not in i else
+                  c._replace(event=c.event._replace(country=i["country"]["S"]))
+                  for c, i in zip(clicks, items, strict=True)]
+        return ClickPage(clicks, clicks[-1].event.click_id if clicks else after)
 
 
 def _number(item: dict[str, Any], attr: str) -> int:

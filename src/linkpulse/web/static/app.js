@@ -12,7 +12,8 @@ import { $, fmtInt, fmtTime, h, safeHref } from "./dom.js";
 import { clearLinks, initLinks, loadLinks } from "./links.js";
 import { Pipeline } from "./pipeline.js";
 import { queueWatcher } from "./queue.js";
-import { clearStats, redrawChart, renderStats } from "./stats.js";
+import { follow } from "./live.js";
+import { addLive, clearStats, redrawChart, renderStats, resetLive } from "./stats.js";
 
 const LOG_LIMIT = 200;
 const CLICKS_PER_RUN = 10;
@@ -23,6 +24,9 @@ const state = {
   stats: null,
   generating: false,
   autoTimer: null,
+  range: { from: "", to: "" },
+  stopLive: null,
+  refreshTimer: 0,
   lastTotal: new Map(),
 };
 
@@ -159,7 +163,10 @@ async function connect() {
   const depth = await refreshQueue(); // without a key: "is this API open?"
   if (isLocked()) return;
   if (!keyed && depth) state.open = true;
-  if (state.code) await loadStats(state.code);
+  if (state.code) {
+    startLive(state.code);
+    await loadStats(state.code);
+  }
 }
 
 // ---- stats ----------------------------------------------------------------------------
@@ -176,20 +183,34 @@ function rememberCode(code) {
   history.replaceState(null, "", url);
 }
 
+function statsPath(code) {
+  const query = new URLSearchParams();
+  if (state.range.from) query.set("from", state.range.from);
+  if (state.range.to) query.set("to", state.range.to);
+  const text = query.toString();
+  return `/stats/${encodeURIComponent(code)}${text ? `?${text}` : ""}`;
+}
+
 async function loadStats(code, { quiet = false } = {}) {
-  const result = await request("GET", `/stats/${encodeURIComponent(code)}`, { kind: "stats" });
+  const result = await request("GET", statsPath(code), { kind: "stats" });
   if (code !== state.code) return null; // the user moved on meanwhile
   if (!result.ok || !result.data) {
+    if (result.status === 400 && (state.range.from || state.range.to)) {
+      setMessage("range-msg", `This range was refused: ${errorText(result)}`, "error");
+      return null;
+    }
     if (!quiet || result.status === 404) {
       setMessage("load-msg", `${code}: ${errorText(result)}`, "error");
     }
     if (result.status === 404 || result.status === 410) {
       state.stats = null;
       $("generate-btn").disabled = true;
+      stopLive();
       clearStats(`No stats for ${code}: ${errorText(result)}`);
     }
     return null;
   }
+  showRange(result.data.range);
   const stats = result.data;
   const before = state.lastTotal.get(code);
   if (before !== undefined && stats.total_clicks > before) pipeline.flow("consume");
@@ -207,8 +228,96 @@ async function selectCode(code) {
   $("code").value = code;
   rememberCode(code);
   $("drain").textContent = "";
+  startLive(code);
   return loadStats(code);
 }
+
+// ---- live clicks: the event stream, or polling where the API has none -----------------
+
+const LIVE_TEXT = {
+  stream: "following the event stream",
+  poll: "polling the API's events every 5 s",
+  stats: "refreshing the stats every 5 s (this API has no event stream)",
+  error: "reconnecting…",
+};
+
+function stopLive() {
+  if (state.stopLive) state.stopLive();
+  state.stopLive = null;
+  clearInterval(state.autoTimer);
+  state.autoTimer = null;
+}
+
+function refreshSoon() {
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = setTimeout(() => {
+    if (state.code && !state.generating && !isLocked()) {
+      loadStats(state.code, { quiet: true });
+      refreshQueue();
+    }
+  }, 300);
+}
+
+function pollStats() {
+  clearInterval(state.autoTimer);
+  state.autoTimer = setInterval(refreshSoon, 5000);
+}
+
+function startLive(code) {
+  stopLive();
+  resetLive($("live-toggle").checked ? "Waiting for clicks…" : "Live updates are off.");
+  if (!code || !$("live-toggle").checked) {
+    $("live-state").textContent = "";
+    return;
+  }
+  $("live-state").textContent = "connecting…";
+  state.stopLive = follow(code, {
+    onClick: (event) => {
+      if (code !== state.code) return;
+      addLive(event);
+      pipeline.flow("consume");
+      refreshSoon();
+    },
+    onMode: (mode) => {
+      if (code !== state.code) return;
+      $("live-state").textContent = LIVE_TEXT[mode] ?? "";
+      if (mode === "stats") pollStats();
+    },
+  });
+}
+
+$("live-toggle").addEventListener("change", () => startLive(state.stats ? state.code : null));
+
+// ---- date range ------------------------------------------------------------------------
+
+function showRange(range) {
+  if (range && typeof range === "object" && (range.from || range.to)) {
+    setMessage("range-msg", `Showing ${range.from ?? "…"} to ${range.to ?? "…"} (UTC).`);
+  } else if (!state.range.from && !state.range.to) {
+    setMessage("range-msg", "");
+  }
+}
+
+$("range-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const from = $("range-from").value;
+  const to = $("range-to").value;
+  if (from && to && from > to) {
+    setMessage("range-msg", "The start of the range is after its end.", "error");
+    return;
+  }
+  state.range = { from, to };
+  setMessage("range-msg", from || to ? "Loading the range…" : "");
+  if (state.code) await loadStats(state.code);
+});
+
+$("range-clear").addEventListener("click", async () => {
+  $("range-from").value = "";
+  $("range-to").value = "";
+  state.range = { from: "", to: "" };
+  setMessage("range-msg", "");
+  if (state.code) await loadStats(state.code);
+});
 
 $("load-form").addEventListener("submit", async (e) => {
   e.preventDefault();
@@ -333,20 +442,7 @@ async function generateClicks() {
 
 $("generate-btn").addEventListener("click", generateClicks);
 
-// ---- auto-refresh + resize -------------------------------------------------------------
-
-$("auto-refresh").addEventListener("change", (e) => {
-  clearInterval(state.autoTimer);
-  state.autoTimer = null;
-  if (e.target.checked) {
-    state.autoTimer = setInterval(() => {
-      if (state.code && !state.generating && !isLocked()) {
-        loadStats(state.code, { quiet: true });
-        refreshQueue();
-      }
-    }, 5000);
-  }
-});
+// ---- resize ------------------------------------------------------------------------------
 
 let resizeFrame = 0;
 new ResizeObserver(() => {
@@ -370,6 +466,7 @@ initLinks({
     }
     state.stats = null;
     $("generate-btn").disabled = true;
+    stopLive();
     clearStats(`${code} was deleted: its short link answers 410 and it has no stats.`);
   },
 });

@@ -2,6 +2,7 @@
 
 import { renderChart } from "./chart.js";
 import { $, fmtDateTime, fmtInt, h, setChildren } from "./dom.js";
+import { renderHours } from "./hours.js";
 
 function countsTable(table, rows, { header, label, empty = "No clicks yet" }) {
   const max = Math.max(1, ...rows.map((r) => Number(r.count) || 0));
@@ -77,6 +78,20 @@ export function renderStats(stats) {
     ["t-os", "os", "OS"], ["t-devices", "devices", "Device"]]) {
     countsTable($(id), stats[key] || [], { header, label: (r) => [r.name, false] });
   }
+  $("kpi-unique").textContent = Number.isFinite(stats.unique_visitors)
+    ? fmtInt(stats.unique_visitors) : "–";
+  const countries = Array.isArray(stats.countries) ? stats.countries : null;
+  $("countries-section").hidden = countries === null;
+  if (countries) {
+    countsTable($("t-countries"), countries, {
+      header: "Country",
+      label: (r) => (r.country === "other" ? ["Other countries", true]
+        : knownCountry(r.country) ? [String(r.country), false] : ["(unknown)", true]),
+    });
+  }
+  const hours = Array.isArray(stats.clicks_by_hour) ? stats.clicks_by_hour : null;
+  $("hours-section").hidden = hours === null;
+  if (hours) renderHours($("hours-chart"), hours);
   const recent = stats.recent_clicks || [];
   recentTable($("t-recent"), recent);
   $("recent-note").textContent = recent.length ? `(latest ${recent.length})` : "";
@@ -92,5 +107,49 @@ export function clearStats(message) {
 }
 
 export function redrawChart(stats) {
-  if (stats) renderChart($("chart"), stats.clicks_by_day);
+  if (!stats) return;
+  renderChart($("chart"), stats.clicks_by_day);
+  if (Array.isArray(stats.clicks_by_hour)) renderHours($("hours-chart"), stats.clicks_by_hour);
+}
+
+/** An ISO country code; "" and ZZ (the API's "unknown") are not. */
+function knownCountry(code) {
+  return typeof code === "string" && code !== "" && code !== "ZZ";
+}
+
+const LIVE_COLUMNS = ["Time", "Country", "Browser", "OS", "Device", "Bot", "Referrer"];
+const LIVE_KEPT = 20;
+
+/** An empty live table (its header and a hint), for a newly shown link. */
+export function resetLive(hint) {
+  const table = $("t-live");
+  const head = h("thead", {}, h("tr", {},
+    ...LIVE_COLUMNS.map((c) => h("th", { scope: "col" }, c))));
+  setChildren(table, head, h("tbody", {}, h("tr", { class: "placeholder" },
+    h("td", { colspan: LIVE_COLUMNS.length, class: "muted" }, hint))));
+  $("live-note").textContent = "";
+}
+
+/** One click event on top of the live table (text only), the oldest dropped past 20. */
+export function addLive(event) {
+  const body = $("t-live").tBodies[0];
+  if (!body) return;
+  for (const row of body.querySelectorAll("tr.placeholder")) row.remove();
+  const ts = Number(event.ts);
+  const cells = [
+    h("time", { datetime: Number.isFinite(ts) ? new Date(ts * 1000).toISOString() : null },
+      fmtDateTime(ts)),
+    knownCountry(event.country) ? String(event.country)
+      : h("span", { class: "muted" }, "–"),
+    String(event.browser ?? "–"), String(event.os ?? "–"), String(event.device ?? "–"),
+    h("span", { class: event.is_bot ? "tag bot" : "tag human" }, event.is_bot ? "bot" : "no"),
+    event.referer ? String(event.referer) : h("span", { class: "muted" }, "(direct)"),
+  ];
+  body.prepend(h("tr", { class: "fresh", "data-click-id": String(event.id) },
+    ...cells.map((content, i) => h("td", {
+      "data-label": LIVE_COLUMNS[i], class: i === 6 ? "clip" : null,
+      title: typeof content === "string" ? content : content.textContent,
+    }, content))));
+  while (body.rows.length > LIVE_KEPT) body.deleteRow(-1);
+  $("live-note").textContent = `(latest ${body.rows.length}, as they are recorded)`;
 }
