@@ -314,11 +314,11 @@ class DynamoAnalyticsStore:
         key = {":pk": {"S": f"C#{code}"}}
         with translated(f"reading clicks of {code!r}"):
             if after:
-                items = self._query(KeyConditionExpression="pk = :pk AND sk > :after",
+                items = self._query(True, KeyConditionExpression="pk = :pk AND sk > :after",
                                     ExpressionAttributeValues={**key, ":after": {"S": after}},
                                     Limit=limit)
             else:
-                items = self._query(KeyConditionExpression="pk = :pk", Limit=limit,
+                items = self._query(True, KeyConditionExpression="pk = :pk", Limit=limit,
                                     ExpressionAttributeValues=key, ScanIndexForward=False)
                 items.reverse()
         clicks = [_click(code, i) for i in items]
