@@ -56,6 +56,10 @@ class Components:
     tail: ClickTail | None = None
     """``feed`` when it reads every link's clicks in one range (SQLite): a server then
     streams events from one poller per process; otherwise events are a per-link poll."""
+    connect: Callable[[], object] | None = None
+    """Open the calling thread's connections to every store now rather than on first
+    use (SQLite: one per store and thread), so a fixed pool of threads holds a fixed
+    set of open files from the start."""
 
     def http_api(self) -> HttpApi:
         """The edge-neutral HTTP behaviour over these components."""
@@ -176,5 +180,7 @@ def _build_sqlite(settings: Settings, *, buffered: bool, metrics: Metrics) -> Co
     links: ManagedLinkStore = (CachedLinkStore(store, settings.cache_size)
                                if settings.cache_size else store)
     feed = SqliteClickFeed(analytics.db)
+    databases = [s.db for s in (store, analytics, keys, queue, blocklist, rates, salts)]
     return Components(settings, links, analytics, queue, queue, sender, keys, closers,
-                      blocklist, rates, salts, metrics, feed=feed, tail=feed)
+                      blocklist, rates, salts, metrics, feed=feed, tail=feed,
+                      connect=lambda: [db.connection() for db in databases])

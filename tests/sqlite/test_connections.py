@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
+import httpx
+
+from linkpulse import bootstrap
 from linkpulse.backends.sqlite.analytics import SqliteAnalyticsStore
+from linkpulse.core import service
+from linkpulse.settings import Settings
+from linkpulse.web.app import create_api_app
 
 
 def test_a_threads_connection_closes_when_the_thread_ends(tmp_path: Path) -> None:
@@ -19,3 +26,36 @@ def test_a_threads_connection_closes_when_the_thread_ends(tmp_path: Path) -> Non
         assert store.db.open_connections() == before
     finally:
         store.close()
+
+
+def test_a_servers_request_threads_hold_one_fixed_set_of_connections(tmp_path: Path) -> None:
+    """A server's request threads open their connections when it starts: bursts of
+    stats requests open no more, and they close with the app."""
+    settings = Settings.from_env({}, db=tmp_path / "lp.db", click_flush_ms=0, open=True)
+    components = bootstrap.build(settings)
+    code = service.shorten(components.links, "https://example.org/x").code
+    app = create_api_app(components)  # its lifespan starts and closes the components
+    db = components.analytics.db  # type: ignore[attr-defined]  # the SQLite store
+    before = db.open_connections()
+
+    async def burst(client: httpx.AsyncClient) -> None:
+        answers = await asyncio.gather(*(client.get(f"/stats/{code}") for _ in range(32)))
+        assert {a.status_code for a in answers} == {200}
+
+    async def serve() -> list[int]:
+        seen = []
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                for _ in range(3):
+                    await burst(client)
+                    seen.append(db.open_connections())
+        return seen
+
+    try:
+        seen = asyncio.run(serve())
+        assert seen[0] > before
+        assert seen == [seen[0]] * len(seen)
+    finally:
+        components.close()
+    assert db.open_connections() == 0

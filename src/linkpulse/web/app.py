@@ -8,11 +8,9 @@ import logging
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response as StarletteResponse
@@ -39,6 +37,7 @@ from linkpulse.web import dashboard, schemas
 from linkpulse.web.fastpath import RedirectFastPath
 from linkpulse.web.hosts import HostGuard, allowed_hosts
 from linkpulse.web.live import EventStreamResponse, LiveHub
+from linkpulse.web.threads import SyncPool
 from linkpulse.web.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("linkpulse.web")
@@ -95,7 +94,7 @@ SYNC_THREADS = 8
 gains nothing from anyio's default 40."""
 
 
-def _endpoint(api: HttpApi, route: Route, max_body: int, body_timeout: float
+def _endpoint(api: HttpApi, route: Route, max_body: int, body_timeout: float, pool: SyncPool
               ) -> Callable[[Request], Awaitable[StarletteResponse]]:
     """The FastAPI endpoint of one declared route: build the edge-neutral request,
     answer it with :meth:`HttpApi.handle` off the event loop."""
@@ -123,7 +122,7 @@ def _endpoint(api: HttpApi, route: Route, max_body: int, body_timeout: float
             base_url=_base_url(api, request),
             query_string=request.scope.get("query_string", b"").decode("latin-1"),
         )
-        return _send(await run_in_threadpool(api.handle, route, req))
+        return _send(await pool.run(api.handle, route, req))
 
     endpoint.__name__ = route.name
     return endpoint
@@ -132,17 +131,19 @@ def _endpoint(api: HttpApi, route: Route, max_body: int, body_timeout: float
 def create_api_app(components: Components, *, own_lifecycle: bool = True) -> FastAPI:
     settings = components.settings
     api = components.http_api()
+    # Sync endpoints run in a fixed pool, each thread with its own SQLite connections:
+    # a small pool that keeps its threads bounds them (a server's open files stay flat).
+    pool = SyncPool(SYNC_THREADS)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # Sync endpoints run in a thread pool, each thread with its own SQLite
-        # connections: a small pool bounds them (a server's open files stay flat).
-        anyio.to_thread.current_default_thread_limiter().total_tokens = SYNC_THREADS
         if own_lifecycle:
             components.start()
+            pool.start(components.connect)
         try:
             yield
         finally:
+            pool.close()
             if own_lifecycle:
                 components.close()
 
@@ -177,7 +178,7 @@ def create_api_app(components: Components, *, own_lifecycle: bool = True) -> Fas
     dashboard.install(app)
     for route in routes():  # literal paths first, so /{code} comes last
         app.add_api_route(route.path, _endpoint(api, route, settings.max_body_bytes,
-                                                    settings.body_timeout),
+                                                    settings.body_timeout, pool),
                           methods=[route.method], **schemas.openapi(route))
     schemas.install_security(app)
 
