@@ -43,7 +43,7 @@ from linkpulse.backends.sqlite.analytics_schema import (
     SCHEMA,
     migrate,
 )
-from linkpulse.backends.sqlite.db import Database
+from linkpulse.backends.sqlite.db import Database, Pacer
 from linkpulse.core.models import Analytics, Click, ClickEvent
 from linkpulse.core.ranges import ALL_TIME, UNKNOWN_COUNTRY, StatsQuery
 
@@ -203,17 +203,16 @@ _MERGE = (
 )
 _FORGET_VISITORS = "DELETE FROM main.visitors WHERE day < ?"
 _MERGE_BOUND = "SELECT code FROM main.pending WHERE code >= ? ORDER BY code LIMIT 1 OFFSET ?"
-MERGE_CHUNK = 5_000
-"""Pending rows merged per transaction: the consumers commit between chunks."""
+MERGE_CHUNK = 2_000
+"""Pending rows merged by the first transaction of a merge; then as many as fit in the
+write lock's share (``db.Pacer``): the consumers commit between chunks."""
 MERGE_ROWS = 50_000
 """Pending counter rows (~2 MiB) that make a consumer merge them into ``counts``. Also
 the bound of a stats read's extra work: a link's top-N reads its pending keys."""
 
-PURGE_CHUNK = 5_000
-"""Click rows deleted per transaction by a retention purge."""
-PURGE_DUTY = 0.5
-"""Share of the time a purge holds the write lock: after each chunk it waits as long as
-the chunk took, so consumers commit in between."""
+PURGE_CHUNK = 2_000
+"""Click rows deleted by the first transaction of a retention purge; then as many as
+fit in the write lock's share (``db.Pacer``)."""
 
 
 _CLICKS = """
@@ -325,14 +324,15 @@ class SqliteAnalyticsStore:
             log.exception("merging pending counts failed; the next merge takes them")
 
     def merge(self) -> None:
-        """Fold the pending counts into ``counts``, ``MERGE_CHUNK`` rows at a time, each
-        chunk its own transaction. Any process may (what one merged, the next does not
+        """Fold the pending counts into ``counts`` in paced steps (``db.Pacer``), each
+        its own transaction. Any process may (what one merged, the next does not
         see); clicks counted meanwhile are merged by the next one. Stops early once the
         store is closing (the rest waits for the next merge)."""
         low = ""
+        pacer = Pacer(MERGE_CHUNK)
         while True:
-            with self.db.transaction() as conn:
-                row = conn.execute(_MERGE_BOUND, (low, MERGE_CHUNK)).fetchone()
+            with pacer.step() as size, self.db.transaction() as conn:
+                row = conn.execute(_MERGE_BOUND, (low, size)).fetchone()
                 high = None if row is None else row[0]
                 for statement in _MERGE:
                     conn.execute(statement, (low, high))
@@ -397,18 +397,17 @@ class SqliteAnalyticsStore:
         cutoff_ms = int(((time.time() if now is None else now) - retention_days * 86_400) * 1000)
         cutoff = f"{max(cutoff_ms, 0):012x}"
         purged = 0
+        pacer = Pacer(PURGE_CHUNK, largest=PURGE_CHUNK * 10)
         while True:
-            started = time.monotonic()
-            with self.db.transaction() as conn:
+            with pacer.step() as size, self.db.transaction() as conn:
                 row = conn.execute(
                     "SELECT click_id FROM clicks WHERE click_id < ? ORDER BY click_id "
-                    "LIMIT 1 OFFSET ?", (cutoff, PURGE_CHUNK)).fetchone()
+                    "LIMIT 1 OFFSET ?", (cutoff, size)).fetchone()
                 deleted = conn.execute("DELETE FROM clicks WHERE click_id < ?",
                                        (cutoff if row is None else row[0],)).rowcount
             purged += deleted
             if row is None:
                 break
-            time.sleep((time.monotonic() - started) * PURGE_DUTY / (1 - PURGE_DUTY))
         self.db.reclaim_free_pages()
         return purged
 

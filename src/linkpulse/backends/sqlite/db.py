@@ -34,8 +34,11 @@ WAL_CHECKPOINT_BYTES = 4096 * 5_000
 meanwhile (2 consumer processes: ~74k -> ~78k clicks/s). Counter pages that many
 commits rewrite are copied back once per checkpoint, not once per commit."""
 CHECKPOINT_INTERVAL = 1.0
-WAL_AUTOCHECKPOINT_PAGES = 10_000
-"""SQLite's own checkpoint, inside COMMIT, at ~40 MiB of WAL (default ~4 MiB): a backstop."""
+WAL_AUTOCHECKPOINT_PAGES = 100_000
+"""SQLite's own checkpoint, run by the COMMIT that passes ~400 MiB of WAL (default ~4
+MiB): a backstop only. It runs while this module's write locks are held, so every other
+writer would wait for it; at ~40 MiB (the previous setting) a retention purge's
+writes reached it and stalled the consumers for over a second."""
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 """What a WAL file is truncated to when it starts over."""
 FILE_MODE = 0o600
@@ -75,8 +78,43 @@ def _create_private(path: str) -> None:
     os.close(fd)
 
 
-RECLAIM_PAGES = 500
-"""Free pages given back to the file system per transaction (2 MiB), after a purge."""
+RECLAIM_PAGES = 250
+"""Free pages given back to the file system per transaction (1 MiB) at first, after a
+purge; then as many as fit in ``CHUNK_SECONDS``."""
+
+
+CHUNK_SECONDS = 0.1
+"""What one step of a long job (a retention purge, a merge of pending counts, giving
+free pages back) aims to hold the write lock for."""
+CHUNK_DUTY = 0.5
+"""Share of the time a long job holds the write lock: after each step it waits as long
+as the step took, so that other writers commit in between."""
+
+
+class Pacer:
+    """Sizes and spaces the steps of a long job that takes the write lock in short
+    transactions: a step slower than ``CHUNK_SECONDS`` halves the next one, a quick one
+    grows it (between a tenth of the first size and ``largest``), and after each step
+    the job waits as long again. Python's locks are not fair, so without the wait a job
+    that releases the lock and takes it back at once could keep the consumer out for
+    many steps in a row."""
+
+    def __init__(self, size: int, largest: int | None = None) -> None:
+        self.size = size
+        self._smallest = max(1, size // 10)
+        self._largest = largest or size * 4
+
+    @contextlib.contextmanager
+    def step(self) -> Iterator[int]:
+        """Run one step of ``size`` items (whatever the job counts)."""
+        started = time.monotonic()
+        yield self.size
+        took = time.monotonic() - started
+        if took > CHUNK_SECONDS:
+            self.size = max(self._smallest, self.size // 2)
+        elif took < CHUNK_SECONDS / 2:
+            self.size = min(self._largest, self.size + self.size // 4 + 1)
+        time.sleep(took * CHUNK_DUTY / (1 - CHUNK_DUTY))
 
 
 class _Owner:
@@ -205,18 +243,15 @@ class Database:
         if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:  # 2 = incremental
             return 0
         reclaimed = 0
-        took = 0.0
+        pacer = Pacer(RECLAIM_PAGES)
         while True:
-            time.sleep(took)  # as long again without the lock: other writers go meanwhile
-            started = time.monotonic()
-            with self.transaction() as conn:
+            with pacer.step() as pages, self.transaction() as conn:
                 free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
-                step = min(free - keep, RECLAIM_PAGES)
+                step = min(free - keep, pages)
                 if step <= 0:
                     return reclaimed
                 conn.execute(f"PRAGMA incremental_vacuum({step})").fetchall()
             reclaimed += step
-            took = time.monotonic() - started
 
     @contextlib.contextmanager
     def _writer_file_lock(self) -> Iterator[None]:
