@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
-from linkpulse.backends.sqlite.analytics import SqliteAnalyticsStore
+from linkpulse.backends.sqlite.analytics import MERGE_CHUNK, SqliteAnalyticsStore
 from linkpulse.core.clicks import make_event
 from linkpulse.core.models import Click
 from linkpulse.core.service import enrich
@@ -39,3 +40,23 @@ def test_merging_pending_counts_changes_no_analytics(tmp_path: Path) -> None:
     assert [c.key for c in a.referers] == [f"https://r{i}.example/" for i in (6, 5, 4, 3, 2)]
     assert sum(d.count for d in a.days) == 168
     assert len(a.recent) == 10
+
+
+def test_a_link_with_more_pending_counters_than_a_merge_step_is_merged(tmp_path: Path) -> None:
+    """One link's pending rows are never split across merge steps: a link with more of
+    them than a step takes is merged whole, and the merge ends."""
+    store = SqliteAnalyticsStore(tmp_path / "a.db")
+    n = MERGE_CHUNK  # distinct agents and referers: ~2 pending rows per click
+    try:
+        store.record([enrich(make_event("c0de", f"agent/{k}", f"https://r{k}.example/",
+                                        "192.0.2.1", now=T0 + k)) for k in range(n)])
+        merger = threading.Thread(target=store.merge, daemon=True)
+        merger.start()
+        merger.join(timeout=60)
+        assert not merger.is_alive(), "the merge did not end"
+        left = store.db.connection().execute("SELECT count(*) FROM pending").fetchone()[0]
+        total = store.analytics("c0de").total
+    finally:
+        store.close()
+    assert left == 0
+    assert total == n

@@ -203,6 +203,7 @@ _MERGE = (
 )
 _FORGET_VISITORS = "DELETE FROM main.visitors WHERE day < ?"
 _MERGE_BOUND = "SELECT code FROM main.pending WHERE code >= ? ORDER BY code LIMIT 1 OFFSET ?"
+_NEXT_CODE = "SELECT code FROM main.pending WHERE code > ? ORDER BY code LIMIT 1"
 MERGE_CHUNK = 2_000
 """Pending rows merged by the first transaction of a merge; then as many as fit in the
 write lock's share (``db.Pacer``): the consumers commit between chunks."""
@@ -333,6 +334,10 @@ class SqliteAnalyticsStore:
         while True:
             with pacer.step() as size, self.db.transaction() as conn:
                 row = conn.execute(_MERGE_BOUND, (low, size)).fetchone()
+                if row is not None and row[0] == low:
+                    # one link has more pending rows than a step: all of them at once
+                    # (a range of codes cannot split a link; [low, low) merged nothing)
+                    row = conn.execute(_NEXT_CODE, (low,)).fetchone()
                 high = None if row is None else row[0]
                 for statement in _MERGE:
                     conn.execute(statement, (low, high))
