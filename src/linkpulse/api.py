@@ -250,6 +250,8 @@ class HttpApi:
                 raise PayloadTooLarge(f"request body is larger than {self.max_body_bytes} "
                                       "bytes")
             who = self.principal(route, request)
+            if route.limited:
+                self.limit(who, request.client_ip)
             unknown = set(request.query) - set(route.query)
             if unknown and "*" not in route.query:
                 raise InvalidInput(f"unknown query parameter(s): {', '.join(sorted(unknown))}")
@@ -270,19 +272,22 @@ class HttpApi:
         require(who, route.scope)
         return who
 
-    def body(self, request: Request) -> dict[str, Any]:
-        return parse_json_object(request.body, self.max_body_bytes)
-
-    def create(self, body: bytes, who: Principal, allowed: frozenset[str], base_url: str,
-               client_ip: str | None = None) -> Link:
-        """A new link from a request body (``allowed`` are the fields it may carry).
-
-        Creations are rate limited per key, and per client IP for anonymous callers."""
-        from linkpulse.core import manage
-
+    def limit(self, who: Principal, client_ip: str | None) -> None:
+        """Count one write against the caller's rate limit: its key's, or its client
+        IP's when anonymous; :class:`RateLimited` (429) over it."""
         if self.create_limit is not None:
             client = f"key:{who.key_id}" if who.key_id else client_ip
             self.create_limit.check(client, time.time())
+
+    def body(self, request: Request) -> dict[str, Any]:
+        return parse_json_object(request.body, self.max_body_bytes)
+
+    def create(self, body: bytes, who: Principal, allowed: frozenset[str], base_url: str
+               ) -> Link:
+        """A new link from a request body (``allowed`` are the fields it may carry); the
+        routes that call it are rate limited (``Route.limited``)."""
+        from linkpulse.core import manage
+
         data = parse_json_object(body, self.max_body_bytes)
         if "url" not in data:
             raise InvalidInput("missing 'url'")
@@ -301,12 +306,12 @@ class HttpApi:
         self.metrics.link_created()
         return link
 
-    def shorten(self, body: bytes, request_base_url: str, who: Principal = OPEN,
-                client_ip: str | None = None) -> Response:
+    def shorten(self, body: bytes, request_base_url: str, who: Principal = OPEN
+                ) -> Response:
         """``POST /shorten``: ``{"url", "alias"?, "expires_at"?}`` -> 201; 429 once the
         caller is over the creation rate limit."""
         try:
-            link = self.create(body, who, SHORTEN_FIELDS, request_base_url, client_ip)
+            link = self.create(body, who, SHORTEN_FIELDS, request_base_url)
         except Exception as exc:
             return response_for(exc)
         return json_response(201, shorten_payload(link, self.base(request_base_url)))

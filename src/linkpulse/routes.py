@@ -61,6 +61,9 @@ class Route:
     query: tuple[str, ...] = ()
     """Accepted query parameters (anything else is a 400); ``("*",)`` accepts any."""
     errors: tuple[int, ...] = ()
+    limited: bool = False
+    """Counts against the caller's write rate limit (``LINKPULSE_CREATE_RATE_LIMIT``, per
+    key, per client IP when anonymous): over it, a 429 before anything is read or done."""
     tag: str = "links"
     summary: str = ""
     description: str = ""
@@ -90,6 +93,8 @@ def route(method: str, path: str, *, scope: str | None, function: str | None,
         doc = (handler.__doc__ or "").strip()
         summary, _, description = doc.partition("\n")
         name = options.pop("name", handler.__name__)
+        if options.get("limited"):
+            options["errors"] = tuple(sorted({*options.get("errors", ()), 429}))
         if any(r.name == name or (r.method, r.path) == (method, path) for r in ROUTES):
             raise ValueError(f"route {method} {path} ({name}) is declared twice")
         ROUTES.append(Route(method, path, name, handler, scope, open, function,

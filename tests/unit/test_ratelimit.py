@@ -73,3 +73,59 @@ def test_stale_clients_are_forgotten(tmp_path: Path) -> None:
     for i in range(PURGE_EVERY * 3):
         store.acquire(f"create:10.0.{i // 256}.{i % 256}", rate, now=float(i))
     assert store.count() < PURGE_EVERY + 2
+
+
+def test_every_route_that_changes_something_is_rate_limited() -> None:
+    """One flag per route in the route table: creation and management calls (links and
+    keys) count, reads and redirects do not."""
+    from linkpulse.routes import routes
+
+    writes = {r.key for r in routes() if r.method in ("POST", "PATCH", "DELETE", "PUT")}
+    assert {r.key for r in routes() if r.limited} == writes
+    assert {"POST /shorten", "PATCH /api/v1/links/{code}", "DELETE /api/v1/keys/{name}"} <= writes
+    assert all(429 in r.errors for r in routes() if r.limited)  # and OpenAPI says so
+
+
+def test_management_calls_are_limited_per_key_then_per_ip(tmp_path: Path) -> None:
+    """GIVEN 2 writes an hour WHEN a key makes a third (whatever the route) THEN 429 with
+    Retry-After, while reads go on and another key, or an anonymous caller, still writes."""
+    from linkpulse.api import HttpApi
+    from linkpulse.core.keys import new_key
+    from linkpulse.routes import Request, routes
+    from tests.unit.fakes import FakeAnalytics, FakeKeyStore, FakeLinkStore, FakeSender
+
+    keys = FakeKeyStore()
+    limiter = RateLimiter(SqliteRateStore(tmp_path / "r.db"), Rate(2, 3600.0), "create")
+    api = HttpApi(FakeLinkStore(), FakeAnalytics(), FakeSender(), keys, open_api=True,
+                  create_limit=limiter)  # type: ignore[arg-type]
+    table = {r.key: r for r in routes()}
+
+    def call(key: str, secret: str | None, ip: str = "198.51.100.1") -> int:
+        route = table[key]
+        params = {p: "nosuch" for p in route.params}
+        headers = {"authorization": f"Bearer {secret}"} if secret else {}
+        return api.handle(route, Request(route.method, params, headers=headers, body=b"{}",
+                                         client_ip=ip)).status
+
+    admin = new_key("admin", admin=True)
+    other = new_key("other", admin=True)
+    keys.add_key(admin[1])
+    keys.add_key(other[1])
+    assert call("DELETE /api/v1/links/{code}", admin[0]) != 429
+    assert call("POST /api/v1/keys", admin[0]) != 429
+    assert call("PATCH /api/v1/links/{code}", admin[0]) == 429
+    assert call("DELETE /api/v1/keys/{name}", admin[0]) == 429
+    assert call("GET /api/v1/keys", admin[0]) == 200  # reads are not counted
+    assert call("DELETE /api/v1/keys/{name}", other[0]) == 404  # its own budget
+    assert call("POST /shorten", None) == 400  # anonymous: the IP's budget (bad body)
+    assert call("POST /shorten", None) == 400
+    assert call("POST /shorten", None) == 429
+    assert call("POST /shorten", None, ip="198.51.100.2") == 400
+
+
+def test_the_store_never_sees_a_raw_address(tmp_path: Path) -> None:
+    store = SqliteRateStore(tmp_path / "r.db")
+    RateLimiter(store, Rate(2, 60.0), "create").check("198.51.100.7", 0.0)
+    [(key,)] = store.db.connection().execute("SELECT key FROM rate_limits").fetchall()
+    assert "198.51.100" not in key
+    assert key.startswith("create:")

@@ -7,10 +7,14 @@ of N, then one request every ``period / N``, with no window edge where twice the
 gets through (a fixed per-minute counter lets 2N pass around the minute's turn). The
 store only has to read and write the one number atomically, so the limit holds across
 every worker process that shares it.
+
+The store sees a digest of the client (``create:<32 hex>``), never its address or key id:
+no raw IP is stored, even for the one period a row lives.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass
@@ -66,6 +70,8 @@ class RateLimiter:
     def check(self, client: str | None, now: float) -> None:
         if not client:
             return  # the CLI, or an edge that cannot tell who is calling
-        retry_after = self.store.acquire(f"{self.scope}:{client}", self.rate, now)
+        digest = hashlib.blake2b(client.encode("utf-8", "surrogatepass"), digest_size=16,
+                                 person=b"linkpulse-rate").hexdigest()
+        retry_after = self.store.acquire(f"{self.scope}:{digest}", self.rate, now)
         if retry_after > 0:
             raise RateLimited(math.ceil(retry_after))

@@ -26,7 +26,7 @@ def list_keys(api: HttpApi, request: Request, who: Principal) -> Response:
     return json_response(200, {"keys": [key_payload(k) for k in api.key_store().list_keys()]})
 
 
-@route("POST", "/api/v1/keys", scope="admin", function="manage", status=201,
+@route("POST", "/api/v1/keys", scope="admin", function="manage", status=201, limited=True,
        request="KeyCreate", response="KeyCreated", errors=(400, 401, 403, 409, 413, 503),
        tag="keys")
 def create_key(api: HttpApi, request: Request, who: Principal) -> Response:
@@ -49,7 +49,7 @@ def create_key(api: HttpApi, request: Request, who: Principal) -> Response:
 
 
 @route("DELETE", "/api/v1/keys/{name}", scope="admin", function="manage", status=204,
-       errors=(401, 403, 404, 503), tag="keys")
+       limited=True, errors=(401, 403, 404, 503), tag="keys")
 def revoke_key(api: HttpApi, request: Request, who: Principal) -> Response:
     """Revoke a key by name: every worker refuses it from the next request on."""
     if api.key_store().revoke_key(request.path_params["name"], int(time.time())) is None:

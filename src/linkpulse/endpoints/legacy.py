@@ -11,11 +11,11 @@ from linkpulse.routes import Request, route
 
 
 @route("POST", "/shorten", scope="links:create", open=True, function="shortener",
-       status=201, request="ShortenRequest", response="ShortenResponse",
-       errors=(400, 401, 403, 409, 413, 429, 503))
+       status=201, request="ShortenRequest", response="ShortenResponse", limited=True,
+       errors=(400, 401, 403, 409, 413, 503))
 def shorten(api: HttpApi, request: Request, who: Principal) -> Response:
     """Create a short link (random 7-character code, or your own `alias`)."""
-    return api.shorten(request.body, request.base_url, who, request.client_ip)
+    return api.shorten(request.body, request.base_url, who)
 
 
 @route("GET", "/stats/{code}", scope="stats:read", open=True, function="stats",

@@ -36,11 +36,11 @@ def link_payload(api: HttpApi, link: Link, base_url: str,
 
 
 @route("POST", "/api/v1/links", scope="links:create", function="manage", status=201,
-       request="LinkCreate", response="LinkOut",
-       errors=(400, 401, 403, 409, 413, 429, 503))
+       request="LinkCreate", response="LinkOut", limited=True,
+       errors=(400, 401, 403, 409, 413, 503))
 def create_link(api: HttpApi, request: Request, who: Principal) -> Response:
     """Create a link: the body of `POST /shorten` plus `title`, `tags`, `forward_query`."""
-    link = api.create(request.body, who, CREATE_FIELDS, request.base_url, request.client_ip)
+    link = api.create(request.body, who, CREATE_FIELDS, request.base_url)
     return json_response(201, link_payload(api, link, request.base_url))
 
 
@@ -70,7 +70,7 @@ def get_link(api: HttpApi, request: Request, who: Principal) -> Response:
 
 
 @route("PATCH", "/api/v1/links/{code}", scope="links:write", function="manage",
-       request="LinkPatch", response="LinkOut", errors=(400, 401, 403, 404, 413, 503))
+       limited=True, request="LinkPatch", response="LinkOut", errors=(400, 401, 403, 404, 413, 503))
 def update_link(api: HttpApi, request: Request, who: Principal) -> Response:
     """Change a link's `url`, `title`, `tags`, `expires_at`, `disabled` or `forward_query`.
 
@@ -81,7 +81,7 @@ def update_link(api: HttpApi, request: Request, who: Principal) -> Response:
 
 
 @route("DELETE", "/api/v1/links/{code}", scope="links:write", function="manage",
-       status=204, errors=(401, 403, 404, 503))
+       limited=True, status=204, errors=(401, 403, 404, 503))
 def delete_link(api: HttpApi, request: Request, who: Principal) -> Response:
     """Delete a link: its short URL answers 410 and its code is never handed out again."""
     manage.delete(api.links, who, request.path_params["code"])
