@@ -67,8 +67,9 @@ class Settings:
     allow_private_targets: bool = False
     """Allow links to loopback, private, link-local and internal names (intranet use)."""
     create_rate_limit: str = "60/minute"
-    """Link creations per client IP, shared by every worker (``N/second|minute|hour``;
-    ``off`` disables). Embedded backend only: on AWS, API Gateway throttles."""
+    """Writes (link creation, link and key management) per API key, or per client IP
+    when anonymous, shared by every worker (``N/second|minute|hour``; ``off`` disables):
+    in SQLite on the embedded backend, in DynamoDB on AWS."""
 
     trusted_proxies: str = "127.0.0.0/8,::1"
     """Comma-separated addresses or networks of reverse proxies whose

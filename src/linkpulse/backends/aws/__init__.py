@@ -15,6 +15,7 @@ from linkpulse.backends.aws.clients import LazyClient, make_client
 from linkpulse.backends.aws.keys import DynamoKeyStore
 from linkpulse.backends.aws.links import DynamoLinkStore
 from linkpulse.backends.aws.queue import SqsQueue
+from linkpulse.backends.aws.ratelimit import DynamoRateStore
 from linkpulse.backends.aws.salts import DynamoSaltStore
 from linkpulse.bootstrap import Components
 from linkpulse.core.cache import CachedLinkStore
@@ -23,7 +24,7 @@ from linkpulse.core.ports import ClickSender, ManagedLinkStore
 from linkpulse.settings import Settings
 
 __all__ = ["DynamoAnalyticsStore", "DynamoBlocklist", "DynamoKeyStore", "DynamoLinkStore",
-           "DynamoSaltStore", "SqsQueue", "build"]
+           "DynamoRateStore", "DynamoSaltStore", "SqsQueue", "build"]
 
 
 def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
@@ -64,5 +65,8 @@ def build(settings: Settings, *, dynamodb: Any = None, sqs: Any = None,
                                 region=region)
     salts = DynamoSaltStore(settings.links_table, dynamodb, endpoint_url=endpoint,
                             region=region)
+    rates = DynamoRateStore(settings.links_table, dynamodb, endpoint_url=endpoint,
+                            region=region)
     return Components(settings, links, analytics, queue, queue, sender, keys, closers,
-                      blocklist, salts=salts, metrics=metrics, feed=analytics)
+                      blocklist, rate_store=rates, salts=salts, metrics=metrics,
+                      feed=analytics)
