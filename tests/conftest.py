@@ -28,7 +28,8 @@ def aws_clients(moto_server: MotoServer) -> tuple[Any, Any]:
 @pytest.fixture(scope="session")
 def aws_components(moto_server: MotoServer, aws_clients: tuple[Any, Any]
                    ) -> Callable[..., Any]:
-    """Build aws Components on fresh tables and queues: ``aws_components(**settings)``."""
+    """Build aws Components on fresh tables and queues: ``aws_components(**settings)``
+    (no rate limit unless asked for, as for the child processes of ``linkpulse_env``)."""
     from linkpulse.backends import aws
     from linkpulse.backends.aws.resources import create_resources
     from linkpulse.settings import Settings
@@ -39,7 +40,7 @@ def aws_components(moto_server: MotoServer, aws_clients: tuple[Any, Any]
         from linkpulse.core.metrics import NO_METRICS
 
         settings = Settings(backend="aws", endpoint_url=moto_server.endpoint,
-                            **{**unique_names(), **overrides})
+                            **{"create_rate_limit": "off", **unique_names(), **overrides})
         create_resources(settings, dynamodb, sqs)
         return aws.build(settings, dynamodb=dynamodb, sqs=sqs, buffered=buffered,
                          metrics=metrics or NO_METRICS)

@@ -166,3 +166,29 @@ def test_sqs_invocations_are_logged_as_sqs(components: Any, event: Event,
     assert summary[0]["invocation"] == "sqs"
     assert summary[0]["records"] == 3
     assert "http_method" not in summary[0]
+
+
+def test_thirty_concurrent_creations_under_ten_per_minute_on_lambda(
+        aws_components: Callable[..., Any]) -> None:
+    """The handlers count creations in DynamoDB: 30 concurrent invocations (one client
+    behind API Gateway) under 10/minute create 10 (one more per 6 s the burst takes on a
+    loaded machine: at most 12), the rest are 429."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.lambda_target import LambdaEdge
+
+    components = aws_components(create_rate_limit="10/minute", open=True)
+    runtime.use(components)
+    edge = LambdaEdge()
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            replies = list(pool.map(lambda i: edge.request(
+                "POST", "/shorten", body=f'{{"url": "https://example.com/{i}"}}'.encode(),
+                headers={"content-type": "application/json"}), range(30)))
+    finally:
+        runtime.use(None)
+        components.close()
+    statuses = [status for status, _, _ in replies]
+    assert 10 <= statuses.count(201) <= 12
+    assert statuses.count(201) + statuses.count(429) == 30
+    assert all(1 <= int(h["retry-after"]) <= 60 for s, h, _ in replies if s == 429)
