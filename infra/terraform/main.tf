@@ -34,6 +34,7 @@ locals {
       LINKPULSE_DLQ_RETENTION_SECONDS   = tostring(var.dlq_message_retention_seconds)
       LINKPULSE_CLICK_RETENTION_DAYS = tostring(var.click_retention_days)
       LINKPULSE_CORS_ORIGINS         = join(",", var.cors_allow_origins)
+      LINKPULSE_CREATE_RATE_LIMIT    = var.create_rate_limit
       POWERTOOLS_SERVICE_NAME        = "linkpulse"
       POWERTOOLS_LOG_LEVEL           = var.log_level
     },
@@ -425,6 +426,7 @@ module "api_gateway" {
   cors_allow_origins           = var.cors_allow_origins
   throttling_burst_limit       = var.api_throttling_burst_limit
   throttling_rate_limit        = var.api_throttling_rate_limit
+  route_throttling             = var.api_route_throttling
   access_log_retention_in_days = var.cloudwatch_logs_retention_in_days
   access_log_kms_key_arn       = local.kms_key_arn
 

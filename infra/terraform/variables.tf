@@ -214,15 +214,57 @@ variable "base_url" {
 }
 
 variable "api_throttling_burst_limit" {
-  description = "Burst limit (requests) of every API route."
+  description = "Burst limit (requests) of every API route not in api_route_throttling."
   type        = number
   default     = 500
+
+  validation {
+    condition     = var.api_throttling_burst_limit >= 0 && floor(var.api_throttling_burst_limit) == var.api_throttling_burst_limit
+    error_message = "api_throttling_burst_limit must be a whole number of requests, 0 or more."
+  }
 }
 
 variable "api_throttling_rate_limit" {
-  description = "Steady-state limit (requests per second) of every API route."
+  description = "Steady-state limit (requests per second) of every API route not in api_route_throttling."
   type        = number
   default     = 1000
+
+  validation {
+    condition     = var.api_throttling_rate_limit >= 0
+    error_message = "api_throttling_rate_limit must be 0 or more requests per second."
+  }
+}
+
+variable "api_route_throttling" {
+  description = "Throttling of the routes that write, by route key: burst_limit (requests) and rate_limit (requests per second), for all clients of the route together. The per-client limit is create_rate_limit."
+  type = map(object({
+    burst_limit = number
+    rate_limit  = number
+  }))
+  default = {
+    "POST /shorten"               = { burst_limit = 50, rate_limit = 20 }
+    "POST /api/v1/links"          = { burst_limit = 50, rate_limit = 20 }
+    "PATCH /api/v1/links/{code}"  = { burst_limit = 20, rate_limit = 10 }
+    "DELETE /api/v1/links/{code}" = { burst_limit = 20, rate_limit = 10 }
+    "POST /api/v1/keys"           = { burst_limit = 5, rate_limit = 1 }
+    "DELETE /api/v1/keys/{name}"  = { burst_limit = 5, rate_limit = 1 }
+  }
+
+  validation {
+    condition     = alltrue([for key, limits in var.api_route_throttling : can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD) /", key)) && limits.burst_limit >= 0 && floor(limits.burst_limit) == limits.burst_limit && limits.rate_limit >= 0])
+    error_message = "api_route_throttling keys must be route keys (\"POST /shorten\") with a whole burst_limit >= 0 and a rate_limit >= 0."
+  }
+}
+
+variable "create_rate_limit" {
+  description = "Writes (link creation, link and key management) per API key, or per client IP when anonymous, counted in DynamoDB across every function instance (LINKPULSE_CREATE_RATE_LIMIT): N/second, N/minute, N/hour or off."
+  type        = string
+  default     = "60/minute"
+
+  validation {
+    condition     = can(regex("^([1-9][0-9]*/(second|minute|hour)|off)$", var.create_rate_limit))
+    error_message = "create_rate_limit must be N/second, N/minute, N/hour (N >= 1) or off."
+  }
 }
 
 variable "log_level" {

@@ -115,6 +115,15 @@ def test_evaluator_reports_errors_instead_of_guessing() -> None:
     ({"analytics_maximum_concurrency": 1}, "analytics_maximum_concurrency must be null or 2-1000."),
     ({"lambda_tracing_mode": "On"}, "lambda_tracing_mode must be Active or PassThrough."),
     ({"lambda_system_log_level": "ERROR"}, "lambda_system_log_level must be DEBUG, INFO or WARN."),
+    ({"create_rate_limit": "10/day"},
+     "create_rate_limit must be N/second, N/minute, N/hour (N >= 1) or off."),
+    ({"api_route_throttling": {"POST /shorten": {"burst_limit": 1.5, "rate_limit": 1}}},
+     "api_route_throttling keys must be route keys (\"POST /shorten\") with a whole "
+     "burst_limit >= 0 and a rate_limit >= 0."),
+    ({"api_route_throttling": {"POST /nowhere": {"burst_limit": 5, "rate_limit": 1}}},
+     "Every route_throttling key must be a route key of var.routes."),
+    ({"api_throttling_rate_limit": -1},
+     "api_throttling_rate_limit must be 0 or more requests per second."),
 ])
 def test_settings_that_would_break_the_pipeline_are_refused(inputs: dict[str, Any],
                                                             refusal: str) -> None:

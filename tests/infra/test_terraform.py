@@ -436,6 +436,36 @@ def test_default_stage_auto_deploys_with_access_logs() -> None:
     assert "$context.requestId" in access["format"]
 
 
+def test_routes_that_write_are_throttled_per_route_on_the_stage() -> None:
+    """Every route the route table rate-limits (creation, link and key management) has
+    its own throttling by default, tighter than the stage's; the stage turns the map
+    into route_settings once the routes exist."""
+    from linkpulse.routes import routes
+
+    api_dir = ROOT / "modules" / "api_gateway"
+    stage = resources(api_dir, "aws_apigatewayv2_stage")["this"]
+    dynamic = single(stage["dynamic"])["route_settings"]
+    assert dynamic["for_each"] == "${var.route_throttling}"
+    assert single(dynamic["content"]) == {
+        "route_key": "${route_settings.key}",
+        "throttling_burst_limit": "${route_settings.value.burst_limit}",
+        "throttling_rate_limit": "${route_settings.value.rate_limit}",
+    }
+    assert "${aws_apigatewayv2_route.this}" in stage["depends_on"]
+    assert modules()["api_gateway"]["route_throttling"] == "${var.api_route_throttling}"
+    throttled = variables(ROOT)["api_route_throttling"]["default"]
+    limited = {r.key for r in routes() if r.limited and r.function is not None}
+    assert set(throttled) == limited
+    stage_rate = variables(ROOT)["api_throttling_rate_limit"]["default"]
+    assert all(t["rate_limit"] < stage_rate for t in throttled.values())
+
+
+def test_functions_count_writes_with_the_apps_default_limit() -> None:
+    from linkpulse.settings import Settings
+
+    assert _environment()["LINKPULSE_CREATE_RATE_LIMIT"] == Settings().create_rate_limit
+
+
 def test_invoke_permissions_are_scoped_to_this_api() -> None:
     permission = resources(ROOT / "modules" / "api_gateway", "aws_lambda_permission")["this"]
     assert permission["principal"] == "apigateway.amazonaws.com"

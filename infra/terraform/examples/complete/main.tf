@@ -59,6 +59,13 @@ module "linkpulse" {
   base_url                   = ""
   api_throttling_burst_limit = 200
   api_throttling_rate_limit  = 100
+  # Replaces the default map: routes left out get the two limits above.
+  api_route_throttling = {
+    "POST /shorten"              = { burst_limit = 20, rate_limit = 5 }
+    "POST /api/v1/links"         = { burst_limit = 20, rate_limit = 5 }
+    "PATCH /api/v1/links/{code}" = { burst_limit = 10, rate_limit = 5 }
+  }
+  create_rate_limit = "30/minute"
 
   log_level                         = "INFO"
   cloudwatch_logs_retention_in_days = 14

@@ -85,7 +85,29 @@ resource "aws_apigatewayv2_stage" "this" {
     throttling_rate_limit  = var.throttling_rate_limit
   }
 
+  # Tighter limits for the routes that write (creation, management): API Gateway answers
+  # 429 before any function runs, so a flood costs neither invocations nor writes.
+  dynamic "route_settings" {
+    for_each = var.route_throttling
+
+    content {
+      route_key              = route_settings.key
+      throttling_burst_limit = route_settings.value.burst_limit
+      throttling_rate_limit  = route_settings.value.rate_limit
+    }
+  }
+
   tags = var.tags
+
+  # A route's settings can only be set once the route exists.
+  depends_on = [aws_apigatewayv2_route.this]
+
+  lifecycle {
+    precondition {
+      condition     = alltrue([for key in keys(var.route_throttling) : contains(keys(var.routes), key)])
+      error_message = "Every route_throttling key must be a route key of var.routes."
+    }
+  }
 }
 
 # Each function may be invoked by this API only (any stage, any of its routes).

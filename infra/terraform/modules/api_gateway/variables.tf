@@ -69,15 +69,39 @@ variable "cors_max_age" {
 }
 
 variable "throttling_burst_limit" {
-  description = "Burst limit of every route on the $default stage (requests)."
+  description = "Burst limit of every route on the $default stage (requests), unless route_throttling sets the route's own."
   type        = number
   default     = 500
+
+  validation {
+    condition     = var.throttling_burst_limit >= 0 && floor(var.throttling_burst_limit) == var.throttling_burst_limit
+    error_message = "throttling_burst_limit must be a whole number of requests, 0 or more."
+  }
 }
 
 variable "throttling_rate_limit" {
-  description = "Steady-state limit of every route on the $default stage (requests per second)."
+  description = "Steady-state limit of every route on the $default stage (requests per second), unless route_throttling sets the route's own."
   type        = number
   default     = 1000
+
+  validation {
+    condition     = var.throttling_rate_limit >= 0
+    error_message = "throttling_rate_limit must be 0 or more requests per second."
+  }
+}
+
+variable "route_throttling" {
+  description = "Per-route throttling on the $default stage, by route key (of var.routes): burst_limit (requests) and rate_limit (requests per second) for all clients of that route together. Routes not listed use throttling_burst_limit and throttling_rate_limit."
+  type = map(object({
+    burst_limit = number
+    rate_limit  = number
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for key, limits in var.route_throttling : limits.burst_limit >= 0 && floor(limits.burst_limit) == limits.burst_limit && limits.rate_limit >= 0])
+    error_message = "Every route_throttling entry needs a whole burst_limit >= 0 and a rate_limit >= 0."
+  }
 }
 
 variable "access_log_retention_in_days" {
