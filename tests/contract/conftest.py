@@ -7,7 +7,7 @@ emulator) and a temporary directory, and returns a :class:`Backend` whose queue 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,3 +79,21 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     yield made
     for close in made.closers:
         close()
+
+
+def two_handles(request: pytest.FixtureRequest, tmp_path: Path,
+                sqlite: Callable[[Path], Any], dynamodb: Callable[[str, Any], Any],
+                component: str) -> Generator[tuple[Any, Any], None, None]:
+    """Two handles on one store, as two worker processes (or Lambda containers) have:
+    on SQLite two opens of one file, on AWS the built component and a second adapter on
+    its table (``request.param`` names the backend)."""
+    if request.param == "sqlite":
+        one, two = sqlite(tmp_path / "lp.db"), sqlite(tmp_path / "lp.db")
+        yield one, two
+        one.close()
+        two.close()
+    else:
+        components = request.getfixturevalue("aws_components")(cache_size=0)
+        client = request.getfixturevalue("aws_clients")[0]
+        yield getattr(components, component), dynamodb(components.settings.links_table, client)
+        components.close()

@@ -13,6 +13,7 @@ import pytest
 
 from linkpulse.core.ports import RateStore
 from linkpulse.core.ratelimit import Rate, gcra
+from tests.contract.conftest import two_handles
 
 T0 = 1_800_000_000.0
 TEN_A_MINUTE = Rate(10, 60.0)
@@ -20,21 +21,10 @@ TEN_A_MINUTE = Rate(10, 60.0)
 
 @pytest.fixture(params=["sqlite", "aws"])
 def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    """Two handles on one store, as two worker processes (or Lambda containers) have."""
-    if request.param == "sqlite":
-        from linkpulse.backends.sqlite.ratelimit import SqliteRateStore
+    from linkpulse.backends.aws.ratelimit import DynamoRateStore
+    from linkpulse.backends.sqlite.ratelimit import SqliteRateStore
 
-        one, two = SqliteRateStore(tmp_path / "lp.db"), SqliteRateStore(tmp_path / "lp.db")
-        yield one, two
-        one.close()
-        two.close()
-    else:
-        from linkpulse.backends.aws.ratelimit import DynamoRateStore
-
-        components = request.getfixturevalue("aws_components")(cache_size=0)
-        dynamodb = request.getfixturevalue("aws_clients")[0]
-        yield components.rate_store, DynamoRateStore(components.settings.links_table, dynamodb)
-        components.close()
+    yield from two_handles(request, tmp_path, SqliteRateStore, DynamoRateStore, "rate_store")
 
 
 def test_a_burst_of_n_then_one_per_interval(stores: tuple[RateStore, RateStore]) -> None:

@@ -11,27 +11,17 @@ from typing import Any
 import pytest
 
 from linkpulse.core.ports import SaltStore
+from tests.contract.conftest import two_handles
 
 DAY = 20_424
 
 
 @pytest.fixture(params=["sqlite", "aws"])
 def salts(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    """Two handles on one store, as two worker processes have."""
-    if request.param == "sqlite":
-        from linkpulse.backends.sqlite.salts import SqliteSaltStore
+    from linkpulse.backends.aws.salts import DynamoSaltStore
+    from linkpulse.backends.sqlite.salts import SqliteSaltStore
 
-        one, two = SqliteSaltStore(tmp_path / "lp.db"), SqliteSaltStore(tmp_path / "lp.db")
-        yield one, two
-        one.close()
-        two.close()
-    else:
-        from linkpulse.backends.aws.salts import DynamoSaltStore
-
-        components = request.getfixturevalue("aws_components")(cache_size=0)
-        dynamodb = request.getfixturevalue("aws_clients")[0]
-        yield components.salts, DynamoSaltStore(components.settings.links_table, dynamodb)
-        components.close()
+    yield from two_handles(request, tmp_path, SqliteSaltStore, DynamoSaltStore, "salts")
 
 
 def test_the_first_salt_of_a_day_is_everyones(salts: tuple[SaltStore, SaltStore]) -> None:
