@@ -10,6 +10,12 @@ applies atomically, so concurrent requests are serialised on the item.
    ``SET tat = tat + interval``.
 3. Neither: refused. A consistent ``GetItem`` reads the TAT for ``Retry-After``.
 
+Threads of one process take their turn per client (a fixed set of striped locks, so
+nothing grows with clients) instead of racing each other to DynamoDB, where a failed
+conditional write still costs a write unit. Processes and containers are serialised by
+DynamoDB itself. (moto, the emulator the tests use, does not serialise concurrent
+conditional writes to one item; the stripes keep its races out of one process.)
+
 Every write also sets ``ttl`` to the moment the item stops mattering (its TAT can be no
 later than ``now + period``), and the table's TTL deletes it: stale clients cost nothing.
 The items carry no ``url``, so listings and exports, which filter on it, never see them.
@@ -18,6 +24,8 @@ The items carry no ``url``, so listings and exports, which filter on it, never s
 from __future__ import annotations
 
 import math
+import threading
+import zlib
 from typing import Any
 
 from linkpulse.backends.aws.clients import DynamoTable, error_code, translated
@@ -27,6 +35,7 @@ PREFIX = "rate#"
 ATTEMPTS = 4
 """Rounds of the three steps (a TTL deletion between two of them starts a new round)."""
 _NAMES = {"#tat": "tat", "#ttl": "ttl"}  # TTL is a DynamoDB reserved word
+_STRIPES = tuple(threading.Lock() for _ in range(64))
 
 
 def _n(value: float) -> dict[str, str]:
@@ -35,6 +44,10 @@ def _n(value: float) -> dict[str, str]:
 
 class DynamoRateStore(DynamoTable):
     def acquire(self, key: str, rate: Rate, now: float) -> float:
+        with _STRIPES[zlib.crc32(key.encode()) % len(_STRIPES)]:
+            return self._acquire(key, rate, now)
+
+    def _acquire(self, key: str, rate: Rate, now: float) -> float:
         item_key = {"code": {"S": PREFIX + key}}
         expires = {":ttl": {"N": str(math.ceil(now + rate.period) + 1)}}
         for _ in range(ATTEMPTS):
