@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
-import io
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -21,6 +18,7 @@ from linkpulse.core.models import ClickEvent
 from linkpulse.core.ports import AnalyticsStore, LinkStore
 from linkpulse.core.ranges import UNKNOWN_COUNTRY
 from linkpulse.core.service import visible_link
+from linkpulse.core.streams import csv_lines, json_lines
 
 CLICK_PAGE = 10_000
 """Clicks in one export response at most; ``next`` resumes after them."""
@@ -87,20 +85,9 @@ def _record(click: ClickEvent) -> dict[str, object]:
 
 
 def to_ndjson(clicks: Iterable[ClickEvent]) -> Iterator[str]:
-    for click in clicks:
-        yield json.dumps(_record(click), ensure_ascii=False) + "\n"
+    return json_lines(_record(click) for click in clicks)
 
 
 def to_csv(clicks: Iterable[ClickEvent]) -> Iterator[str]:
     """CSV with a header line, one click a line."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for click in clicks:
-        record = _record(click)
-        writer.writerow([record[c] for c in COLUMNS])
-        yield out.getvalue()
-        out.seek(0)
-        out.truncate()
-    if out.getvalue():  # the header of an empty export
-        yield out.getvalue()
+    return csv_lines(COLUMNS, ([_record(c)[k] for k in COLUMNS] for c in clicks))

@@ -10,7 +10,6 @@ every bad record and still land the good ones.
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from linkpulse.core.models import Link
+from linkpulse.core.streams import csv_lines, json_lines
 
 FORMATS = ("linkpulse", "shlink", "yourls", "kutt", "bitly")
 EXPORT_COLUMNS = ("code", "url", "title", "tags", "created_at", "expires_at", "disabled",
@@ -57,25 +57,19 @@ def export_record(link: Link) -> dict[str, Any]:
 
 
 def to_jsonl(links: Iterable[Link]) -> Iterator[str]:
-    for link in links:
-        yield json.dumps(export_record(link), ensure_ascii=False) + "\n"
+    return json_lines(export_record(link) for link in links)
+
+
+def _csv_row(link: Link) -> list[Any]:
+    r = export_record(link)
+    r["tags"] = "|".join(r["tags"])
+    return ["" if r[c] is None else str(r[c]).lower() if isinstance(r[c], bool) else r[c]
+            for c in EXPORT_COLUMNS]
 
 
 def to_csv(links: Iterable[Link]) -> Iterator[str]:
     """CSV with a header; tags pipe-separated, booleans as true/false, no value = empty."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for link in links:
-        r = export_record(link)
-        r["tags"] = "|".join(r["tags"])
-        writer.writerow(["" if r[c] is None else str(r[c]).lower() if isinstance(r[c], bool)
-                         else r[c] for c in EXPORT_COLUMNS])
-        yield out.getvalue()
-        out.seek(0)
-        out.truncate()
-    if out.getvalue():  # the header of an empty export
-        yield out.getvalue()
+    return csv_lines(EXPORT_COLUMNS, (_csv_row(link) for link in links))
 
 
 # --- import --------------------------------------------------------------------------
