@@ -13,6 +13,7 @@ import pytest
 from linkpulse.backends.aws.analytics import (
     MAX_ACTIONS,
     MAX_TERMS,
+    SLOT_CAP,
     _chunks,
     name_hash,
     slot_of,
@@ -21,6 +22,7 @@ from linkpulse.backends.aws.analytics import (
 from linkpulse.core import service
 from linkpulse.core.clicks import encode_event, make_event
 from linkpulse.core.models import Message
+from linkpulse.core.ranges import OTHER
 
 T0 = 1_780_000_000.0  # 2026-05-28 20:26 UTC
 
@@ -53,12 +55,17 @@ def test_a_large_batch_is_split_within_dynamodbs_limits() -> None:
 
 
 def test_a_large_batch_counts_every_click_once(components: Any) -> None:
+    """400 distinct agents in one slot: the first ``SLOT_CAP`` on their own, the rest
+    under ``other``, every click counted once."""
     clicks = _clicks("big0002", 400)
     assert components.analytics.record(clicks) == 400
     result = components.analytics.analytics("big0002", top=500)
     assert result.total == 400
     assert sum(c.count for c in result.user_agents) == 400
-    assert {c.key for c in result.user_agents} == {f"agent-{i}" for i in range(400)}
+    agents = {c.key: c.count for c in result.user_agents}
+    assert agents.pop(OTHER) == 400 - SLOT_CAP
+    assert len(agents) == SLOT_CAP
+    assert set(agents) <= {f"agent-{i}" for i in range(400)}
 
 
 def test_one_counter_item_per_link_and_slot_holds_every_dimension(components: Any) -> None:

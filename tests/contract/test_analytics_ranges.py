@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
-
 from linkpulse.core.clicks import make_event
 from linkpulse.core.models import Click
 from linkpulse.core.ranges import StatsQuery, stats_query
@@ -15,17 +13,6 @@ from tests.contract.conftest import Backend
 from tests.contract.test_analytics import CHROME, DAY, GOOGLEBOT, IPHONE, T0
 
 T0_DAY = date(2026, 5, 28)  # the UTC day of T0 (T0 is 20:26 UTC)
-
-
-HOLDS_ON_AWS = {"test_a_range_before_any_click_is_empty"}
-"""An empty answer is what the AWS store gives for every range until issue 11."""
-
-
-@pytest.fixture(autouse=True)
-def _issue_11(backend: Backend, request: pytest.FixtureRequest) -> None:
-    name = request.node.name.partition("[")[0]
-    if backend.name == "aws" and name not in HOLDS_ON_AWS:  # the DynamoDB layout is issue 11's
-        request.applymarker(pytest.mark.xfail(strict=True, reason="issue 11 layout"))
 
 
 def click(code: str = "c0de", ua: str = CHROME, at: float = T0, country: str = "",
