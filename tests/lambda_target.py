@@ -110,12 +110,15 @@ class LambdaEdge:
         return module.handler  # type: ignore[no-any-return]
 
     def request(self, method: str, path: str, *, body: bytes | None = None,
-                headers: dict[str, str] | None = None
+                headers: dict[str, str] | None = None, source_ip: str | None = None
                 ) -> tuple[int, dict[str, str], bytes]:
+        """``source_ip``: the client's address (API Gateway's ``sourceIp``), if not the
+        edge's default."""
         from linkpulse.aws_lambda.local import LocalContext
 
+        source_ip = source_ip or self.source_ip
         headers = {"host": self.host, "x-forwarded-proto": self.scheme,
-                   "x-forwarded-for": self.source_ip, "x-forwarded-port": "443",
+                   "x-forwarded-for": source_ip, "x-forwarded-port": "443",
                    **{k.lower(): v for k, v in (headers or {}).items()}}
         bare = path.partition("?")[0]
         preflight = (method == "OPTIONS" and "origin" in headers
@@ -127,7 +130,7 @@ class LambdaEdge:
         else:
             return API_GATEWAY_NOT_FOUND
         event = http_event(method, path, headers, body, route_key=route.key,
-                           path_parameters=params, source_ip=self.source_ip)
+                           path_parameters=params, source_ip=source_ip)
         if self.on_invoke is not None:
             self.on_invoke(route.function)
         result = self.handler(route.function)(event, LocalContext(
