@@ -60,3 +60,23 @@ def test_a_link_with_more_pending_counters_than_a_merge_step_is_merged(tmp_path:
         store.close()
     assert left == 0
     assert total == n
+
+
+def test_a_merge_over_many_steps_folds_every_link(tmp_path: Path) -> None:
+    """GIVEN pending counts of many links, more than one merge step takes
+    WHEN they are merged THEN nothing is left pending and every link reads the same."""
+    store = SqliteAnalyticsStore(tmp_path / "a.db")
+    links = [f"l{i:04d}" for i in range(MERGE_CHUNK // 2)]  # ~11 pending rows per click
+    try:
+        store.record([enrich(make_event(code, f"agent/{i % 7}", "", "192.0.2.1",
+                                        now=T0 + i)) for i, code in enumerate(links)])
+        before = {code: store.analytics(code) for code in links[::97]}
+        store.merge()
+        left = store.db.connection().execute("SELECT count(*) FROM pending").fetchone()[0]
+        after = {code: store.analytics(code) for code in links[::97]}
+        totals = store.totals(links)
+    finally:
+        store.close()
+    assert left == 0
+    assert after == before
+    assert all(totals[code][0] == 1 for code in links)

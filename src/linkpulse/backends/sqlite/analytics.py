@@ -188,19 +188,28 @@ SELECT code, click_id, ts, ua, ref, ip, cls, country FROM (
 """
 # Fold pending into counts in key order (ranked counts move their index entries once
 # per merge), and trim the recent clicks of the links they belong to: one range of
-# codes [?1, ?2) per transaction (?2 NULL: to the end).
-_RANGE = "code >= ?1 AND (?2 IS NULL OR code < ?2)"
-_MERGE = (
-    f"""INSERT INTO main.counts SELECT code, dim, key, count FROM main.pending
-       WHERE {_RANGE} ORDER BY code, dim, key
-       ON CONFLICT (code, dim, key) DO UPDATE SET count = count + excluded.count""",
-    f"""DELETE FROM main.recent WHERE code IN (SELECT DISTINCT code FROM main.pending
-                                              WHERE {_RANGE})
-        AND click_id < coalesce((SELECT r.click_id FROM main.recent AS r
-            WHERE r.code = recent.code ORDER BY r.click_id DESC
-            LIMIT 1 OFFSET {RECENT_KEPT - 1}), '')""",
-    f"DELETE FROM main.pending WHERE {_RANGE}",
-)
+# codes [?1, ?2) per transaction, or [?1, end) for the last. The two forms are apart
+# because SQLite bounds a scan only by a plain comparison: with "?2 IS NULL OR code <
+# ?2" every step read pending from its start code to the end, so a merge cost the
+# square of its rows (1,044 steps over the rows of 200k clicks: ~90 ms each).
+
+
+def _merge(range_: str) -> tuple[str, ...]:
+    return (
+        f"""INSERT INTO main.counts SELECT code, dim, key, count FROM main.pending
+           WHERE {range_} ORDER BY code, dim, key
+           ON CONFLICT (code, dim, key) DO UPDATE SET count = count + excluded.count""",
+        f"""DELETE FROM main.recent WHERE code IN (SELECT DISTINCT code FROM main.pending
+                                                  WHERE {range_})
+            AND click_id < coalesce((SELECT r.click_id FROM main.recent AS r
+                WHERE r.code = recent.code ORDER BY r.click_id DESC
+                LIMIT 1 OFFSET {RECENT_KEPT - 1}), '')""",
+        f"DELETE FROM main.pending WHERE {range_}",
+    )
+
+
+_MERGE = _merge("code >= ?1 AND code < ?2")
+_MERGE_LAST = _merge("code >= ?1")
 _FORGET_VISITORS = "DELETE FROM main.visitors WHERE day < ?"
 _MERGE_BOUND = "SELECT code FROM main.pending WHERE code >= ? ORDER BY code LIMIT 1 OFFSET ?"
 _NEXT_CODE = "SELECT code FROM main.pending WHERE code > ? ORDER BY code LIMIT 1"
@@ -339,8 +348,12 @@ class SqliteAnalyticsStore:
                     # (a range of codes cannot split a link; [low, low) merged nothing)
                     row = conn.execute(_NEXT_CODE, (low,)).fetchone()
                 high = None if row is None else row[0]
-                for statement in _MERGE:
-                    conn.execute(statement, (low, high))
+                if high is None:
+                    for statement in _MERGE_LAST:
+                        conn.execute(statement, (low,))
+                else:
+                    for statement in _MERGE:
+                        conn.execute(statement, (low, high))
                 if not low:
                     conn.execute(_FORGET_VISITORS,
                                  (int(time.time() // 86_400) - VISITOR_DAYS + 1,))
