@@ -59,3 +59,22 @@ def test_a_servers_request_threads_hold_one_fixed_set_of_connections(tmp_path: P
     finally:
         components.close()
     assert db.open_connections() == 0
+
+
+def test_a_connection_opens_while_another_holds_the_write_lock(tmp_path: Path) -> None:
+    """GIVEN a writer in the middle of a transaction WHEN another thread opens its
+    connection and reads THEN it neither waits for the writer nor fails; and a new
+    file still gives its free pages back (incremental auto-vacuum)."""
+    store = SqliteAnalyticsStore(tmp_path / "lp.db")
+    opened: list[object] = []
+    try:
+        with store.db.transaction() as conn:
+            conn.execute("INSERT INTO labels (kind, text) VALUES (1, 'held')")
+            t = threading.Thread(target=lambda: opened.append(
+                store.db.connection().execute("PRAGMA auto_vacuum").fetchone()[0]))
+            t.start()
+            t.join(timeout=5)
+            assert not t.is_alive(), "opening a connection waited for the writer"
+    finally:
+        store.close()
+    assert opened == [2]  # 2: incremental

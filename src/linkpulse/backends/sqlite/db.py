@@ -167,7 +167,12 @@ class Database:
             )
             # Only a new file takes this (before its first table): its free pages can
             # then be given back (``reclaim_free_pages``) instead of kept forever.
-            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            # Setting it writes the file header, under SQLite's write lock, so it is
+            # set on an empty file only: every connection opened (a merge's, a
+            # checkpoint's thread) used to wait for the write lock, up to the busy
+            # timeout ("database is locked" at open), and hold it against the writers.
+            if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+                conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
