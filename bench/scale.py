@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -94,6 +95,40 @@ def file_bytes(db: Path) -> int:
 def consumer_section(args: argparse.Namespace, tmp: Path, out: dict[str, Any]) -> Path:
     mix = ReferenceMix()
     empty, full = tmp / "empty.db", tmp / "full.db"
+    kept: Path | None = args.prefilled
+    if kept is not None and (kept / "full.db").exists():
+        log(f"copying the stores pre-filled by an earlier run from {kept}")
+        for name in ("empty.db", "full.db"):
+            shutil.copyfile(kept / name, tmp / name)
+        meta = json.loads((kept / "prefill.json").read_text())
+        codes = meta.pop("codes")
+        if meta["prefilled_clicks"] != args.clicks:
+            raise SystemExit(f"{kept} holds {meta['prefilled_clicks']:,} clicks, not "
+                             f"{args.clicks:,}: name another directory")
+        out.update(meta)
+    else:
+        codes = prefill(args, mix, empty, full, out)
+        if kept is not None:
+            kept.mkdir(parents=True, exist_ok=True)
+            for name in ("empty.db", "full.db"):
+                shutil.copyfile(tmp / name, kept / name)
+            (kept / "prefill.json").write_text(json.dumps({**{k: out[k] for k in (
+                "prefill_clicks_per_s", "prefilled_clicks", "db_bytes_per_click")},
+                "codes": codes}))
+    log(f"pre-filled {out['prefilled_clicks']:,} at {out['prefill_clicks_per_s']:,.0f} "
+        f"clicks/s; {out['db_bytes_per_click']:.0f} bytes per click")
+    # New clicks after the pre-filled ones: the same mix, a later month, other draws.
+    later = ReferenceMix(end=mix.end + 30 * DAY, seed=2)
+    for name, db in (("empty", empty), ("full", full)):
+        rate, exact = consumer_rate(db, codes, args.consumer_clicks, later, args.consumers)
+        out[f"consumer_rate_{name}"], out[f"consumer_exact_{name}"] = rate, exact
+        log(f"consumer on the {name} store, {args.consumers} process(es): {rate:,.0f} "
+            f"clicks/s (exact: {exact})")
+    return full
+
+
+def prefill(args: argparse.Namespace, mix: ReferenceMix, empty: Path, full: Path,
+            out: dict[str, Any]) -> list[str]:
     codes = seed.links(empty, mix.links)
     seed.links(full, 0, given=codes)
     log(f"pre-filling {args.clicks:,} clicks of the reference mix (bulk loader)")
@@ -105,16 +140,7 @@ def consumer_section(args: argparse.Namespace, tmp: Path, out: dict[str, Any]) -
     store.db.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     out["db_bytes_per_click"] = file_bytes(full) / prefilled
-    log(f"pre-filled {prefilled:,} at {out['prefill_clicks_per_s']:,.0f} clicks/s; "
-        f"{out['db_bytes_per_click']:.0f} bytes per click")
-    # New clicks after the pre-filled ones: the same mix, a later month, other draws.
-    later = ReferenceMix(end=mix.end + 30 * DAY, seed=2)
-    for name, db in (("empty", empty), ("full", full)):
-        rate, exact = consumer_rate(db, codes, args.consumer_clicks, later, args.consumers)
-        out[f"consumer_rate_{name}"], out[f"consumer_exact_{name}"] = rate, exact
-        log(f"consumer on the {name} store, {args.consumers} process(es): {rate:,.0f} "
-            f"clicks/s (exact: {exact})")
-    return full
+    return codes
 
 
 def purge_section(full: Path, out: dict[str, Any]) -> None:
@@ -276,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--links", type=int, help="links to spread redirects over")
     parser.add_argument("--consumers", type=int, default=2,
                         help="consumer processes (default 2: one per HTTP worker)")
+    parser.add_argument("--prefilled", type=Path, metavar="DIR",
+                        help="keep the pre-filled stores in DIR, or start from the ones "
+                             "kept there by an earlier run of the same --clicks")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--only", help="comma-separated: consumer,redirect,uptime,stats")
     args = parser.parse_args(argv)
