@@ -15,7 +15,8 @@ On the reference traffic mix (bench/traffic.py), side by side in one run:
 - open files and memory of ``serve --workers 2`` over 10 cycles of 1 s of stats load
   and 11 s idle (the thread pool retires idle threads after 10 s);
 - stats latency (the store's read) of a link with 100,000 tied user agents and
-  referers vs a link with 10 clicks.
+  referers (at most ``FOLD_CAP`` new ones a day, so none is folded: 1,000 days) vs a
+  link with 10 of each over the same days; a link of 10 clicks as an extra row.
 
 The pre-fill writes the mix with the bulk loader (bench/bulkload.py: the state
 ``record`` would leave, written ~10x faster). ``--smoke`` runs every section for a
@@ -46,6 +47,7 @@ from bench.probes import counted
 from bench.traffic import ReferenceMix
 from linkpulse import bootstrap
 from linkpulse.backends.sqlite.analytics import SqliteAnalyticsStore
+from linkpulse.backends.sqlite.analytics_schema import DIM_UA, FOLD_CAP, FOLD_KEY
 from linkpulse.core.clicks import make_event
 from linkpulse.core.models import Click
 from linkpulse.core.service import enrich
@@ -244,23 +246,37 @@ def group_usage(pgid: int) -> tuple[int, float]:
 
 
 def stats_section(tmp: Path, out: dict[str, Any], tied_keys: int) -> None:
+    """Stats of a link whose user agents and referers all tie, against a link with 10
+    of each over the same days (what the ties cost: the read is the same otherwise), and
+    against a link of 10 clicks (labelled extra: a link of one day)."""
     db = tmp / "stats.db"
-    tied, small = seed.links(db, 2)
+    tied, small, ten_clicks = seed.links(db, 3)
     store = SqliteAnalyticsStore(db)
-    t0 = time.time() - DAY
-    # 100,000 clicks, each with its own user agent and referer: every key ties at 1
+    # 100,000 clicks, each with its own user agent and referer: every key ties at 1.
+    # FOLD_CAP a day, over as many days, so that none is folded into "other".
+    days = -(-tied_keys // FOLD_CAP)
+    t0 = time.time() - (days + 1) * DAY
     record(store, (enrich(make_event(tied, f"agent/{i}", f"https://r{i}.example/", "",
-                                     t0 + i / 1e3)) for i in range(tied_keys)))
+                                     t0 + i * DAY / FOLD_CAP)) for i in range(tied_keys)))
+    record(store, (enrich(make_event(small, f"agent/{i % 10}", f"https://r{i % 10}.example/",
+                                     "", t0 + i * DAY / 10)) for i in range(days * 10)))
     mix = ReferenceMix(end=time.time(), seed=4)
-    record(store, clicks(mix, [small] * mix.links, 10))
+    record(store, clicks(mix, [ten_clicks] * mix.links, 10))
     pending = store.db.connection().execute(
         "SELECT count(*) FROM pending WHERE code = ?", (tied,)).fetchone()[0]
     out["stats_tied_pending_rows"] = pending
     out["stats_ms_tied_pending"] = _median_ms(store, tied)
     store.merge()  # as every MERGE_ROWS bumped rows: the tied link's counts all merged
-    for name, code in (("tied", tied), ("small", small)):
+    out["stats_tied_keys"] = store.db.connection().execute(
+        f"SELECT count(*) FROM counts WHERE code = ? AND dim = {DIM_UA} AND key <> "
+        f"{FOLD_KEY}", (tied,)).fetchone()[0]
+    out["stats_days"] = days
+    for name, code, what in (("tied", tied, f"{out['stats_tied_keys']:,} tied agents"),
+                             ("small", small, "10 agents"),
+                             ("ten_clicks", ten_clicks, "10 clicks")):
         out[f"stats_ms_{name}"] = _median_ms(store, code)
-        log(f"stats of the {name} link: median {out[f'stats_ms_{name}']:.2f} ms")
+        log(f"stats of a link with {what}{'' if name == 'ten_clicks' else f' over {days:,} days'}"
+            f": median {out[f'stats_ms_{name}']:.2f} ms")
     log(f"stats of the tied link with {pending:,} of its counters pending: "
         f"{out['stats_ms_tied_pending']:.2f} ms")
     store.close()
