@@ -1,73 +1,72 @@
-"""Monthly AWS cost of the Terraform stack at a given number of redirects (list prices).
+"""Monthly AWS cost of the Terraform stack, priced from the measured replay.
 
-    python3 infra/cost_estimate.py                 # 1M redirects / month, markdown table
-    python3 infra/cost_estimate.py --redirects 10000000
+    python3 infra/cost_estimate.py                  # docs/aws-cost.json, its redirects
+    python3 infra/cost_estimate.py --redirects 10000000 --levers
 
-Every price and assumption is a named constant below; docs/deploy-aws.md quotes this
-script's output. No AWS account or network access is needed.
+Every usage figure comes from ``docs/aws-cost.json``, written by
+``python bench/aws_cost.py --json docs/aws-cost.json`` (the reference traffic mix
+replayed through the Lambda handlers against moto, with every DynamoDB unit, SQS
+request, invocation, millisecond and log byte counted). Nothing per click is set by
+hand here: only list prices (each with its source) and the few things a replay on an
+emulator cannot show (KMS key requests, X-Ray sampling), named below. Another
+``--redirects`` scales the measured per-click figures linearly; the batches that rate
+would form differ, so re-run the bench for a figure to quote.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-PRICES_AS_OF = "2026-11-26, us-east-1 public list prices"
+MEASUREMENT = Path(__file__).resolve().parents[1] / "docs" / "aws-cost.json"
+PRICES_AS_OF = "us-east-1 on-demand list prices, 2026-11-26, before free tiers"
+SECONDS_PER_MONTH = 30 * 86_400
+GB = 1024 ** 3
+M = 1e6
 
-# --- prices (USD) -------------------------------------------------------------------------
-HTTP_API_PER_MILLION = 1.00  # first 300M requests / month
-LAMBDA_PER_MILLION_REQUESTS = 0.20
-LAMBDA_PER_GB_SECOND_X86 = 0.0000166667
-DDB_PER_MILLION_WRU = 0.625  # on-demand, since the Nov 2024 price cut
-DDB_PER_MILLION_RRU = 0.125
+# --- prices (USD), us-east-1 -------------------------------------------------------------
+HTTP_API_PER_M = 1.00
+"""API Gateway HTTP API, first 300M requests a month (aws.amazon.com/api-gateway/pricing)."""
+LAMBDA_PER_M_REQUESTS = 0.20
+"""Lambda requests (aws.amazon.com/lambda/pricing)."""
+LAMBDA_PER_GB_S = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
+"""Lambda duration per GB-second, first 6 billion GB-s (aws.amazon.com/lambda/pricing)."""
+DDB_PER_M_WRU = 0.625
+DDB_PER_M_RRU = 0.125
+"""DynamoDB on-demand write and read request units, after the November 2024 price cut
+(aws.amazon.com/dynamodb/pricing/on-demand)."""
 DDB_STORAGE_PER_GB_MONTH = 0.25
 DDB_PITR_PER_GB_MONTH = 0.20
-SQS_PER_MILLION_REQUESTS = 0.40  # standard queue; each 64 KiB chunk of a payload = 1 request
+"""DynamoDB Standard table storage; continuous backups (PITR) of the same bytes."""
+SQS_PER_M = 0.40
+"""SQS standard queue requests, each 64 KB chunk one request (aws.amazon.com/sqs/pricing)."""
 LOGS_INGEST_PER_GB = 0.50
 LOGS_STORAGE_PER_GB_MONTH = 0.03
-XRAY_PER_MILLION_TRACES = 5.00
+"""CloudWatch Logs standard ingestion and archival storage (aws.amazon.com/cloudwatch/pricing)."""
+ALARM_PER_METRIC_MONTH = 0.10
+"""CloudWatch standard-resolution alarm, per metric it evaluates (same page)."""
+XRAY_PER_M_TRACES = 5.00
+"""X-Ray traces recorded (aws.amazon.com/xray/pricing)."""
 KMS_KEY_PER_MONTH = 1.00
 KMS_PER_10K_REQUESTS = 0.03
-ALARM_PER_MONTH = 0.10
+"""A customer-managed KMS key and its symmetric requests (aws.amazon.com/kms/pricing)."""
 
-# --- workload assumptions -------------------------------------------------------------------
-SHORTENS_PER_REDIRECT = 0.01  # 10k links created per 1M redirects
-STATS_PER_REDIRECT = 0.01  # 10k stats page views per 1M redirects
-CLICKS_PER_BATCH = 10  # analytics batch (ESM batch size 10, 5 s batching window)
-MEMORY_GB = 0.25  # 256 MB, all four functions (Terraform defaults)
-REDIRECT_MS = 30  # GetItem + SendMessage, warm
-SHORTEN_MS = 40
-STATS_MS = 60  # GetItem + a few Queries
-ANALYTICS_BATCH_MS = 250  # one batch of 10: transactional writes
-COLD_STARTS = 2_000  # per month, each billed ~1 s of init at 256 MB
-# DynamoDB, per batch of 10 clicks of one link: 10 conditional click-row puts and ~8
-# counter updates, written transactionally at 2 WRU per item (items <= 1 KB). ~5 of the 8
-# counters are top-N rows carrying gpk: their `n` (the GSI `top` range key) changes, which
-# costs the index a delete + a put = 2 WRU each.
-CLICK_PUTS_PER_BATCH = 10
-COUNTER_UPDATES_PER_BATCH = 8
-WRU_PER_TRANSACTIONAL_ITEM = 2
-GSI_ROWS_UPDATED_PER_BATCH = 5
-WRU_PER_GSI_KEY_CHANGE = 2
-RRU_PER_REDIRECT = 1  # strongly consistent GetItem of a < 4 KB link (0.5 if eventual)
-RRU_PER_STATS = 5  # GetItem + totals + top-5 x 2 dimensions + recent clicks
-WRU_PER_SHORTEN = 1
-CLICK_ROW_BYTES = 400  # item + DynamoDB's 100 B overhead
-CLICK_RETENTION_DAYS = 90  # TTL; storage reaches steady state after 90 days
-# SQS: 1 SendMessage per click, 1 ReceiveMessage + 1 DeleteMessageBatch per batch, plus the
-# event source mapping's idle long polls (~5 pollers x one 20 s poll, all month).
-SQS_IDLE_POLLS = 5 * 30 * 86_400 / 20
-# Logs: START/END/REPORT lines + one structured line per invocation; one access-log line.
-LOG_BYTES_PER_INVOCATION = 1_000
-ACCESS_LOG_BYTES_PER_REQUEST = 400
-LOG_RETENTION_DAYS = 30
-# X-Ray, tracing Active: Lambda samples the first request each second + 5% of the rest (per
-# function), so at ~0.4 requests/s nearly every invocation is recorded. Traffic is assumed
-# evenly spread over the month.
-SECONDS_PER_MONTH = 30 * 86_400
-# KMS: DynamoDB re-fetches the table key about every 5 minutes per caller and table; logs
-# and Lambda environment decryption add little.
-KMS_REQUESTS = 4 * 2 * 12 * 730 + COLD_STARTS + 10_000
+# --- what the emulator cannot show ----------------------------------------------------------
+XRAY_SAMPLED_PER_SECOND = 1
+XRAY_SAMPLED_SHARE = 0.05
+"""Lambda's default sampling with tracing Active: the first request each second, then
+5 % of the rest, per function."""
+KMS_CALLERS = 4 * 2
+"""Roles x tables that use the key: DynamoDB asks KMS for a table's key about every
+5 minutes per caller (docs: "DynamoDB caches the table key ... for up to 5 minutes")."""
+KMS_REQUESTS_PER_CALLER_MONTH = 12 * 730
+STORAGE_MONTHS = 12
+"""Counter and name items are all-time: the storage line prices the table after a year
+of this traffic (click rows expire after click_retention_days and settle sooner)."""
 
 
 @dataclass(frozen=True)
@@ -77,105 +76,141 @@ class Item:
     usd: float
 
 
-def estimate(redirects: int) -> list[Item]:
-    shortens = redirects * SHORTENS_PER_REDIRECT
-    stats = redirects * STATS_PER_REDIRECT
-    batches = redirects / CLICKS_PER_BATCH
-    api_requests = redirects + shortens + stats
-    invocations = api_requests + batches
-    gb_seconds = MEMORY_GB * (
-        redirects * REDIRECT_MS / 1000
-        + shortens * SHORTEN_MS / 1000
-        + stats * STATS_MS / 1000
-        + batches * ANALYTICS_BATCH_MS / 1000
-        + COLD_STARTS * 1.0
-    )
-    click_wru = batches * (
-        (CLICK_PUTS_PER_BATCH + COUNTER_UPDATES_PER_BATCH) * WRU_PER_TRANSACTIONAL_ITEM
-    )
-    gsi_wru = batches * GSI_ROWS_UPDATED_PER_BATCH * WRU_PER_GSI_KEY_CHANGE
-    rru = redirects * RRU_PER_REDIRECT + stats * RRU_PER_STATS
-    stored_gb = redirects * CLICK_ROW_BYTES * CLICK_RETENTION_DAYS / 30 / 1e9
-    sqs_requests = redirects + 2 * batches + SQS_IDLE_POLLS
-    log_gb = (
-        invocations * LOG_BYTES_PER_INVOCATION + api_requests * ACCESS_LOG_BYTES_PER_REQUEST
-    ) / 1e9
-    traces = sum(
-        min(n, SECONDS_PER_MONTH) + 0.05 * max(0.0, n - SECONDS_PER_MONTH)
-        for n in (redirects, shortens, stats, batches)
-    )
-    m = 1e6
-    return [
-        Item("API Gateway HTTP API", f"{api_requests / m:.2f}M requests", api_requests / m),
-        Item(
-            "Lambda requests",
-            f"{invocations / m:.2f}M invocations",
-            invocations / m * LAMBDA_PER_MILLION_REQUESTS,
-        ),
-        Item(
-            "Lambda duration",
-            f"{gb_seconds:,.0f} GB-s (256 MB, x86_64)",
-            gb_seconds * LAMBDA_PER_GB_SECOND_X86,
-        ),
-        Item(
-            "DynamoDB writes (clicks)",
-            f"{click_wru / m:.2f}M WRU (transactional)",
-            click_wru / m * DDB_PER_MILLION_WRU,
-        ),
-        Item(
-            "DynamoDB writes (GSI top)",
-            f"{gsi_wru / m:.2f}M WRU",
-            gsi_wru / m * DDB_PER_MILLION_WRU,
-        ),
-        Item(
-            "DynamoDB writes (links)",
-            f"{shortens * WRU_PER_SHORTEN / m:.2f}M WRU",
-            shortens * WRU_PER_SHORTEN / m * DDB_PER_MILLION_WRU,
-        ),
-        Item("DynamoDB reads", f"{rru / m:.2f}M RRU", rru / m * DDB_PER_MILLION_RRU),
-        Item(
-            "DynamoDB storage + PITR",
-            f"{stored_gb:.2f} GB (90-day click TTL, steady state)",
-            stored_gb * (DDB_STORAGE_PER_GB_MONTH + DDB_PITR_PER_GB_MONTH),
-        ),
-        Item(
-            "SQS requests",
-            f"{sqs_requests / m:.2f}M (send, receive + delete per batch, idle polls)",
-            sqs_requests / m * SQS_PER_MILLION_REQUESTS,
-        ),
-        Item(
-            "CloudWatch Logs",
-            f"{log_gb:.2f} GB ingested, {LOG_RETENTION_DAYS}-day retention",
-            log_gb * (LOGS_INGEST_PER_GB + LOGS_STORAGE_PER_GB_MONTH),
-        ),
-        Item(
-            "X-Ray (tracing Active)",
-            f"{traces / m:.2f}M traces",
-            traces / m * XRAY_PER_MILLION_TRACES,
-        ),
-        Item(
-            "KMS",
-            f"1 key + {KMS_REQUESTS / 1000:.0f}k requests",
-            KMS_KEY_PER_MONTH + KMS_REQUESTS / 10_000 * KMS_PER_10K_REQUESTS,
-        ),
-        Item("CloudWatch alarm", "1 standard alarm (DLQ depth)", ALARM_PER_MONTH),
+def _tf(m: dict[str, Any], key: str) -> Any:
+    return m["terraform_defaults"][key]
+
+
+def table_gb(m: dict[str, Any], redirects: int) -> float:
+    """DynamoDB bytes after ``STORAGE_MONTHS`` of ``redirects`` a month: the click rows
+    of the retention period, every month's counter items, and the names and links as
+    the replay left them (the mix has a bounded set of user agents, referers and links)."""
+    rows = redirects * m["click_row_bytes"] * min(_tf(m, "click_retention_days") / 30,
+                                                  STORAGE_MONTHS)
+    counters = redirects * m["counter_bytes_per_click"] * STORAGE_MONTHS
+    return (rows + counters + m["name_bytes"] + m["link_bytes"]) / GB
+
+
+def gb_seconds(m: dict[str, Any], redirects: int) -> float:
+    return sum(redirects * m["invocations_per_click"][f] * m["billed_ms_per_invocation"][f]
+               / 1000 * m["memory_mb"][f] / 1024 for f in m["invocations_per_click"])
+
+
+def estimate(m: dict[str, Any], redirects: int, *, architecture: str | None = None,
+             log_level: str | None = None, tracing: bool = False, cmk: bool = False,
+             pitr: bool = False) -> list[Item]:
+    """The month's bill at ``redirects`` from the measurement ``m`` (aws-cost.json's
+    ``measured``); the keyword arguments price an optional extra instead of the default."""
+    arch = architecture or _tf(m, "lambda_architecture")
+    level = (log_level or _tf(m, "log_level")).upper()
+    level = "WARNING" if level == "WARN" else level
+    api = redirects * m["api_requests_per_click"]
+    invocations = redirects * sum(m["invocations_per_click"].values())
+    gbs = gb_seconds(m, redirects)
+    wru = redirects * m["wru_per_click"]
+    rru = redirects * m["rru_per_click"]
+    sqs = redirects * m["sqs_requests_per_click"]
+    gb = table_gb(m, redirects)
+    log_gb = redirects * (m["log_bytes_per_click"][level] + m["access_log_bytes_per_click"]) / GB
+    retention_months = _tf(m, "cloudwatch_logs_retention_in_days") / 30
+    alarms = m["alarm_metrics"]
+    items = [
+        Item("API Gateway HTTP API", f"{api / M:.3f}M requests", api / M * HTTP_API_PER_M),
+        Item("Lambda requests", f"{invocations / M:.3f}M invocations",
+             invocations / M * LAMBDA_PER_M_REQUESTS),
+        Item("Lambda duration", f"{gbs:,.0f} GB-s ({arch})", gbs * LAMBDA_PER_GB_S[arch]),
+        Item("DynamoDB writes", f"{wru / M:.2f}M WRU ({m['wru_per_click']} per click)",
+             wru / M * DDB_PER_M_WRU),
+        Item("DynamoDB reads", f"{rru / M:.2f}M RRU ({m['rru_per_click']} per click)",
+             rru / M * DDB_PER_M_RRU),
+        Item("DynamoDB storage", f"{gb:.2f} GB after {STORAGE_MONTHS} months",
+             gb * DDB_STORAGE_PER_GB_MONTH),
+        Item("SQS requests", f"{sqs / M:.2f}M ({m['sqs_requests_per_click']} per click)",
+             sqs / M * SQS_PER_M),
+        Item("CloudWatch Logs", f"{log_gb:.3f} GB ingested (log level {level})",
+             log_gb * (LOGS_INGEST_PER_GB + LOGS_STORAGE_PER_GB_MONTH * retention_months)),
+        Item("CloudWatch alarms", f"{alarms} alarm metrics", alarms * ALARM_PER_METRIC_MONTH),
     ]
+    if tracing:
+        traces = sum(_traced(redirects * per) for per in m["invocations_per_click"].values())
+        items.append(Item("X-Ray (tracing Active)", f"{traces / M:.2f}M traces",
+                          traces / M * XRAY_PER_M_TRACES))
+    if cmk:
+        requests = KMS_CALLERS * KMS_REQUESTS_PER_CALLER_MONTH
+        items.append(Item("KMS (customer-managed key)", f"1 key, {requests / 1000:.0f}k requests",
+                          KMS_KEY_PER_MONTH + requests / 10_000 * KMS_PER_10K_REQUESTS))
+    if pitr:
+        items.append(Item("DynamoDB PITR", f"{gb:.2f} GB", gb * DDB_PITR_PER_GB_MONTH))
+    return items
+
+
+def _traced(invocations: float) -> float:
+    """Traces Lambda records of a function invoked ``invocations`` times, evenly spread."""
+    reservoir = XRAY_SAMPLED_PER_SECOND * SECONDS_PER_MONTH
+    return min(invocations, reservoir) + XRAY_SAMPLED_SHARE * max(0.0, invocations - reservoir)
+
+
+def total(items: list[Item]) -> float:
+    return round(sum(i.usd for i in items), 2)
+
+
+def levers(m: dict[str, Any], redirects: int) -> dict[str, float]:
+    """Total with each optional extra (or other setting) alone on top of the defaults."""
+    other_arch = "x86_64" if _tf(m, "lambda_architecture") == "arm64" else "arm64"
+    return {
+        'lambda_tracing_mode = "Active" (X-Ray)': total(estimate(m, redirects, tracing=True)),
+        "customer_managed_key_enabled = true (KMS)": total(estimate(m, redirects, cmk=True)),
+        "point_in_time_recovery_enabled = true": total(estimate(m, redirects, pitr=True)),
+        'log_level = "DEBUG"': total(estimate(m, redirects, log_level="DEBUG")),
+        'log_level = "WARNING"': total(estimate(m, redirects, log_level="WARNING")),
+        f'lambda_architecture = "{other_arch}"': total(estimate(m, redirects,
+                                                                architecture=other_arch)),
+    }
+
+
+def table(items: list[Item], redirects: int) -> str:
+    lines = [f"Monthly cost at {redirects:,} redirects ({PRICES_AS_OF})", "",
+             "| Service | Usage | USD / month |", "|---|---|---:|"]
+    lines += [f"| {i.service} | {i.what} | {i.usd:.2f} |" for i in items]
+    lines.append(f"| **Total** | | **{total(items):.2f}** |")
+    return "\n".join(lines)
+
+
+def lever_table(extras: dict[str, float], base: float) -> str:
+    lines = ["| Setting | Total USD / month | Change |", "|---|---:|---:|",
+             f"| defaults | {base:.2f} | |"]
+    lines += [f"| {name} | {usd:.2f} | {usd - base:+.2f} |" for name, usd in extras.items()]
+    return "\n".join(lines)
+
+
+def load(path: Path = MEASUREMENT) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return doc
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--redirects", type=int, default=1_000_000)
+    parser.add_argument("--measured", type=Path, default=MEASUREMENT,
+                        help="the JSON bench/aws_cost.py wrote (default docs/aws-cost.json)")
+    parser.add_argument("--redirects", type=int, default=0,
+                        help="redirects a month (default: the measurement's)")
+    parser.add_argument("--levers", action="store_true", help="also price each optional extra")
     args = parser.parse_args()
-    items = estimate(args.redirects)
-    print(f"Monthly cost at {args.redirects:,} redirects ({PRICES_AS_OF}, before free tiers)\n")
-    print("| Service | Usage | USD / month |")
-    print("|---|---|---:|")
-    for item in items:
-        print(f"| {item.service} | {item.what} | {item.usd:.2f} |")
-    total = sum(item.usd for item in items)
-    without_xray = total - next(i.usd for i in items if i.service.startswith("X-Ray"))
-    print(f"| **Total** | | **{total:.2f}** |")
-    print(f'\nWith lambda_tracing_mode = "PassThrough" (no X-Ray traces): {without_xray:.2f}')
+    doc = load(args.measured)
+    m = doc["measured"]
+    redirects = args.redirects or doc["redirects_per_month"]
+    if redirects < 1:
+        parser.error(f"--redirects must be at least 1, got {redirects}")
+    items = estimate(m, redirects)
+    print(f"From {args.measured.name}: {m['clicks_replayed']:,} clicks replayed at "
+          f"{doc['redirects_per_month']:,} redirects/month, revision {doc['git_revision']}\n")
+    print(table(items, redirects))
+    if args.levers:
+        print()
+        print(lever_table(levers(m, redirects), total(items)))
+    if not math.isclose(redirects, doc["redirects_per_month"]):
+        print(f"\nScaled linearly from {doc['redirects_per_month']:,}: rerun "
+              f"`python bench/aws_cost.py --redirects {redirects} --json F` to measure "
+              "that rate's batches.")
 
 
 if __name__ == "__main__":

@@ -222,6 +222,9 @@ class HttpApi:
         self.create_limit = create_limit
         self.visitors = visitors
         self.proxies = proxies or TrustedProxies(())
+        self.clock: Callable[[], float] = time.time
+        """The redirect's clock (the time of a click). A replay of traffic at another rate
+        (bench/aws_cost.py) sets its own, so clicks fall into the counter slots they would."""
         self.feed = feed
         """Recorded clicks by id: ``GET /api/v1/events`` polls it."""
         self.live: EventStreams | None = None
@@ -336,7 +339,7 @@ class HttpApi:
         """The redirect's ``Location``, the click queued if ``count``; raises the core's
         errors (map them with :func:`response_for`). For an edge that writes the 302 itself:
         the ASGI fast path, which saves building a :class:`Response` per redirect."""
-        now = time.time()  # one clock read for the expiry check and the click
+        now = self.clock()  # one clock read for the expiry check and the click
         try:
             link = service.resolve(self.links, code, now, self.policy)
         except LinkNotFound:
