@@ -584,8 +584,8 @@ def measured(result: Result, redirects: int, logs: LogCounter) -> dict[str, Any]
     }
 
 
-def report(m: dict[str, Any], redirects: int, out: Any, levers: bool = True
-           ) -> dict[str, Any]:
+def report(m: dict[str, Any], redirects: int, out: Any, levers: bool = True,
+           revision: str = "") -> dict[str, Any]:
     items = cost_estimate.estimate(m, redirects)
     total = cost_estimate.total(items)
     extras = cost_estimate.levers(m, redirects)
@@ -604,7 +604,7 @@ def report(m: dict[str, Any], redirects: int, out: Any, levers: bool = True
         "total_usd": round(total, 2),
         "redirects_per_month": redirects,
         "clicks_replayed": m["clicks_replayed"],
-        "git_revision": git_revision(),
+        "git_revision": revision or git_revision(),
         "command": "python " + " ".join(["bench/aws_cost.py", *sys.argv[1:]]),
         "prices": cost_estimate.PRICES_AS_OF,
         "breakdown": [{"service": i.service, "usage": i.what, "usd": round(i.usd, 4)}
@@ -650,6 +650,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"({args.redirects:,}): the replay covers part of one month")
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be 0-65535, got {args.port}")
+    revision = git_revision()  # of the code that runs (the tree may change meanwhile)
     real_stdout = sys.stdout
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ["POWERTOOLS_LOG_LEVEL"] = "DEBUG"  # every line is counted, by level
@@ -666,7 +667,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{result.failed} failed", file=sys.stderr)
         return 1
     m = measured(result, args.redirects, logs)
-    doc = report(m, args.redirects, real_stdout, levers=args.levers)
+    doc = report(m, args.redirects, real_stdout, levers=args.levers, revision=revision)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {args.json}", file=real_stdout)
