@@ -553,6 +553,7 @@ def measured(result: Result, redirects: int, logs: LogCounter) -> dict[str, Any]
         "rru_per_click": round(meter.total_rru() / n, 4),
         "sqs_requests_per_click": round(meter.total_sqs() / n, 4),
         "wru_per_click_by_caller": role_wru,
+        "wru_per_click_by_item": {k: round(v / n, 4) for k, v in meter.wru_by_item.items()},
         "rru_per_click_by_caller": role_rru,
         "sqs_requests_per_click_by_caller": role_sqs,
         "api_requests_per_click": round(run.api_requests / n, 4),

@@ -100,6 +100,8 @@ class Meter:
         self.wru: Tally[str] = Tally()
         self.rru: Tally[str] = Tally()
         self.sqs: Tally[str] = Tally()
+        self.wru_by_item: Tally[str] = Tally()
+        """Write units by table and kind of item (its key's text up to a ``#``)."""
         self.calls: Tally[tuple[str, str, str]] = Tally()
         """(role, service, operation) -> calls."""
         self.items: dict[ItemKey, Item | None] = {}
@@ -276,7 +278,7 @@ class Meter:
                                                       "TransactionCanceledException"):
                 for _, table, key, _ in writes:
                     size = item_size(before.get(self._key(table, key)))
-                    self.wru[self.role] += factor * write_units(size)
+                    self._charge(table, key, factor * write_units(size))
             return
         updated = [(t, k) for kind, t, k, _ in writes if kind == "Update"]
         after_updates = self._fetch(updated) if updated else {}
@@ -286,10 +288,17 @@ class Meter:
             new = item if kind == "Put" else after_updates.get(k) if kind == "Update" else None
             if kind == "ConditionCheck":
                 new = old
-            self.wru[self.role] += factor * write_units(item_size(old), item_size(new))
-            self.wru[self.role] += self._index_units(table, old, new)
+            self._charge(table, key, factor * write_units(item_size(old), item_size(new))
+                         + self._index_units(table, old, new))
             if kind != "ConditionCheck":
                 self.items[k] = new
+
+    def _charge(self, table: str, key: Item, units: int) -> None:
+        self.wru[self.role] += units
+        first = next(iter(key.values()))
+        text = first.get("S", "") if isinstance(first, dict) else ""
+        kind = text.split("#", 1)[0] if "#" in text else "item"
+        self.wru_by_item[f"{table} {kind}"] += units
 
     def _index_units(self, table: str, old: Item | None, new: Item | None) -> int:
         units = 0
