@@ -78,3 +78,28 @@ def test_a_connection_opens_while_another_holds_the_write_lock(tmp_path: Path) -
     finally:
         store.close()
     assert opened == [2]  # 2: incremental
+
+
+def test_only_connections_that_write_get_the_large_page_cache(tmp_path: Path) -> None:
+    """A server's request threads only read: each keeps SQLite's small page cache (its
+    pages stay in the OS cache, shared), so memory does not grow with the pages that
+    stats requests touch; a thread that writes (the consumer) gets the large one."""
+    from linkpulse.backends.sqlite.db import WRITER_CACHE_KIB
+
+    store = SqliteAnalyticsStore(tmp_path / "lp.db")
+    sizes: dict[str, int] = {}
+
+    def read() -> None:
+        store.analytics("c0de")
+        sizes["reader"] = store.db.connection().execute("PRAGMA cache_size").fetchone()[0]
+
+    try:
+        t = threading.Thread(target=read)
+        t.start()
+        t.join()
+        with store.db.transaction() as conn:
+            sizes["writer"] = conn.execute("PRAGMA cache_size").fetchone()[0]
+    finally:
+        store.close()
+    assert sizes["writer"] == WRITER_CACHE_KIB
+    assert abs(sizes["reader"]) < abs(WRITER_CACHE_KIB) // 8
