@@ -1,87 +1,219 @@
-"""DynamoDB write units per click of the exactly-once batch write.
+"""DynamoDB write units per click of the exactly-once batch write, and what countries and
+unique visitors add to it.
 
-Records small batches of 10 clicks with ``DynamoAnalyticsStore.record`` against a moto
-server and reports write capacity units per click, metered by bench/aws_cost.py's
-``Meter`` (DynamoDB's rules on the sizes of the items before and after each write: 1 KB
-per unit, twice in a transaction; moto reports none). The cost of the reference mix at
-the deployed batch sizes is bench/aws_cost.py's job; this shows the shapes.
+Records clicks with ``DynamoAnalyticsStore.record`` against a moto server and reports
+write request units per click, metered by DynamoDB's rules (bench/dynamodb_meter.py:
+1 unit per KB of the larger of the item before and after, twice in a transaction;
+moto reports none). Every cell is its own table and a fresh store (a new process that
+has learned nothing), the same clicks in the same batches; side by side, in one run:
 
-    python bench/dynamodb_write_units.py
+- ``before``: the store as it was at ``--before`` (git revision; default: the commit
+  before countries and visitors), on the same clicks (it stores neither);
+- ``plain``: this store, clicks without country or visitor hash;
+- ``+countries``: with the country of each click;
+- ``+visitors``: with country and visitor hash (the edge's daily keyed hash).
+
+Rows: the reference mix (bench/traffic.py: Zipf links, agents and referers, random
+client addresses so nearly every click is a new visitor, countries from ``iptocc``) at
+the density of 1 million redirects a month, in batches of 100 (what a 300 s batching
+window gathers at that rate) and of 10; then labelled shapes of 10-click batches.
+
+    python bench/dynamodb_write_units.py [--clicks 2000] [--json out.json]
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import importlib.util
+import json
 import os
+import subprocess
 import sys
+import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from aws_cost import Meter
+from dynamodb_meter import WriteMeter
 from lambda_coldstart import _moto
+from traffic import ReferenceMix
 
+ROOT = Path(__file__).resolve().parent.parent
+BEFORE = "ade76c7"
+"""The last commit whose DynamoDB store kept neither countries nor visitors."""
 CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
           "Chrome/120.0.0.0 Safari/537.36")
-NAIVE_WCU_PER_CLICK = 1 + 7
-"""One PutItem for the click + one UpdateItem ADD per counter (7), 1 WCU each, per click."""
+COUNTRIES = ("US", "DE", "GB", "FR", "NL", "IN", "BR", "JP", "CA", "ES")
+PER_MONTH = 1_000_000
+SHAPE_BATCHES = 10
+VARIANTS = ("before", "plain", "+countries", "+visitors")
+
+Spec = tuple[str, str, str, float, str, str]
+"""(code, user agent, referer, timestamp, country, visitor) of one click."""
 
 
-def _batches() -> dict[str, list[tuple[str, str, str]]]:
-    """(code, user agent, referer) for each click of a batch of 10."""
+def reference(n: int) -> list[Spec]:
+    """``n`` clicks of the reference mix, as dense in time as 1M redirects a month."""
+    from linkpulse.backends.geo import RegistryCountries
+
+    mix = ReferenceMix(days=1)
+    squeeze = n / (PER_MONTH / 30)  # the share of a day that n clicks take at that rate
+    countries = RegistryCountries()
+    out = []
+    for hit in mix.hits(n):
+        ts = mix.end - (mix.end - hit.timestamp) * squeeze
+        visitor = hashlib.blake2b(f"{hit.ip}\n{hit.user_agent}".encode(), key=b"bench",
+                                  digest_size=8).hexdigest()
+        out.append((f"ref{hit.link:05d}", hit.user_agent, hit.referer, ts,
+                    countries.country(hit.ip), visitor))
+    return out
+
+
+def shapes(now: float) -> dict[str, list[Spec]]:
+    """Labelled low-cardinality shapes, ``SHAPE_BATCHES`` batches of 10 each."""
+    def make(f: Callable[[int], tuple[str, str, str, str]]) -> list[Spec]:
+        return [(code, ua, ref, now + i, country, visitor)
+                for i in range(10 * SHAPE_BATCHES)
+                for code, ua, ref, visitor in [f(i)]
+                for country in [COUNTRIES[i % len(COUNTRIES)]]]
+
     return {
-        "10 clicks, 1 link, same browser": [("hot0001", CHROME, "https://news.example/")] * 10,
-        "10 clicks, 1 link, 10 user agents": [
-            ("hot0002", f"{CHROME} build/{i}", f"https://ref{i}.example/") for i in range(10)],
-        "10 clicks, 10 links": [(f"spread{i}", CHROME, "") for i in range(10)],
+        "shape: 1 link, same browser, a new visitor each click": make(
+            lambda i: ("hot0001", CHROME, "https://news.example/", f"{i:016x}")),
+        "shape: 1 link, same browser, 3 returning visitors": make(
+            lambda i: ("hot0002", CHROME, "https://news.example/", f"{i % 3:016x}")),
+        "shape: 1 link, 10 user agents, new visitors": make(
+            lambda i: ("hot0003", f"{CHROME} build/{i % 10}", f"https://ref{i % 10}.example/",
+                       f"{i:016x}")),
+        "shape: 10 links, new visitors": make(
+            lambda i: (f"spread{i % 10}", CHROME, "", f"{i:016x}")),
     }
 
 
-def measure() -> dict[str, Any]:
+def store_before(revision: str) -> Any:
+    """``DynamoAnalyticsStore`` as it was at ``revision`` (read from git)."""
+    source = subprocess.run(
+        ["git", "show", f"{revision}:src/linkpulse/backends/aws/analytics.py"],
+        cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    spec = importlib.util.spec_from_loader("linkpulse_analytics_before", loader=None)
+    assert spec is not None
+    module = types.ModuleType(spec.name)
+    sys.modules[spec.name] = module
+    exec(compile(source, f"{revision}:analytics.py", "exec"), module.__dict__)
+    return module.DynamoAnalyticsStore
+
+
+def clicks_of(specs: list[Spec], variant: str) -> list[Any]:
+    from linkpulse.core import service
+    from linkpulse.core.clicks import make_event
+
+    keep_country = variant in ("before", "+countries", "+visitors")
+    keep_visitor = variant in ("before", "+visitors")
+    return [service.enrich(make_event(code, ua, ref, "192.0.2.1", now=ts,
+                                      country=country if keep_country else "",
+                                      visitor=visitor if keep_visitor else ""))
+            for code, ua, ref, ts, country, visitor in specs]
+
+
+def start_moto(port: int | None) -> tuple[subprocess.Popen[bytes], str]:
+    """A moto server on ``port`` (None: any free port)."""
+    if port is None:
+        return _moto()
+    import time
+    import urllib.request
+
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
+            return proc, endpoint
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise
+            time.sleep(0.1)
+
+
+def measure(n: int, before: str, port: int | None = None) -> dict[str, Any]:
+    import time
+
     import boto3
 
     from linkpulse.backends.aws.analytics import DynamoAnalyticsStore
     from linkpulse.backends.aws.resources import create_resources
-    from linkpulse.core import service
-    from linkpulse.core.clicks import make_event
     from linkpulse.settings import Settings
 
-    proc, endpoint = _moto()
+    stores = {"before": store_before(before)}
+    mix = reference(n)
+    rows: dict[str, tuple[list[Spec], int]] = {
+        f"reference mix, {n} clicks, batches of 100": (mix, 100),
+        f"reference mix, {n} clicks, batches of 10": (mix, 10),
+        **{name: (specs, 10) for name, specs in shapes(time.time()).items()},
+    }
+    proc, endpoint = start_moto(port)
     try:
         kw: dict[str, Any] = {"endpoint_url": endpoint, "region_name": "us-east-1",
                               "aws_access_key_id": "b", "aws_secret_access_key": "b"}
-        dynamodb = boto3.client("dynamodb", **kw)
-        settings = Settings(backend="aws", endpoint_url=endpoint)
-        create_resources(settings, dynamodb, boto3.client("sqs", **kw))
+        dynamodb, sqs = boto3.client("dynamodb", **kw), boto3.client("sqs", **kw)
         out: dict[str, Any] = {}
-        meter = Meter(boto3.client("dynamodb", **kw), {settings.clicks_table: ("pk", "sk")})
-        meter.attach(dynamodb)
-        for name, spec in _batches().items():
-            store = DynamoAnalyticsStore(settings.clicks_table, dynamodb)
-            clicks = [service.enrich(make_event(code, ua, ref, "192.0.2.1"))
-                      for code, ua, ref in spec]
-            meter.role = name
-            store.record(clicks)
-            meter.settle()
-            out[name] = {"wcu_per_click": round(meter.wru[name] / len(clicks), 2),
-                         "transactions": store.transactions}
-            meter.role = "redelivery"
-            store.record(clicks)  # a redelivery writes nothing new
-        out["naive (not exactly-once): put + 7 ADDs per click"] = {
-            "wcu_per_click": NAIVE_WCU_PER_CLICK, "transactions": 0}
+        for r, (name, (specs, batch)) in enumerate(rows.items()):
+            out[name] = {}
+            for v, variant in enumerate(VARIANTS):
+                table = f"wru-{r}-{v}"
+                settings = Settings(backend="aws", endpoint_url=endpoint, clicks_table=table,
+                                    links_table=f"{table}-links", queue_name=table,
+                                    dlq_name=f"{table}-dlq")
+                create_resources(settings, dynamodb, sqs)
+                meter = WriteMeter(boto3.client("dynamodb", **kw), {table: ("pk", "sk")})
+                client = boto3.client("dynamodb", **kw)
+                meter.attach(client)
+                store = stores.get(variant, DynamoAnalyticsStore)(table, client)
+                clicks = clicks_of(specs, variant)
+                for start in range(0, len(clicks), batch):
+                    store.record(clicks[start:start + batch])
+                out[name][variant] = {
+                    "wru_per_click": round(meter.wru[""] / len(clicks), 3),
+                    "cancelled_wru_per_click": round(meter.cancelled[""] / len(clicks), 3),
+                    "transactions": store.transactions,
+                }
+                dynamodb.delete_table(TableName=table)
         return out
     finally:
-        proc.terminate()
+        proc.kill()
         proc.wait(10)
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("--clicks", type=int, default=2000,
+                        help="clicks of the reference mix (moto slows with table size)")
+    parser.add_argument("--before", default=BEFORE, help="git revision of the baseline store")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--port", type=int, help="the moto server's port (default: any free)")
+    args = parser.parse_args()
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    result = measure()
+    result = measure(args.clicks, args.before, args.port)
     width = max(map(len, result))
-    print(f"{'batch':<{width}}  WCU/click  transactions")
+    head = "".join(f"{v:>12}" for v in VARIANTS)
+    print(f"{'WRU per click':<{width}}{head}{'countries add':>15}{'visitors add':>14}")
     for name, row in result.items():
-        print(f"{name:<{width}}  {row['wcu_per_click']:>9}  {row['transactions']:>12}")
+        cells = "".join(f"{row[v]['wru_per_click']:>12.2f}" for v in VARIANTS)
+        countries = row["+countries"]["wru_per_click"] - row["plain"]["wru_per_click"]
+        visitors = row["+visitors"]["wru_per_click"] - row["+countries"]["wru_per_click"]
+        print(f"{name:<{width}}{cells}{countries:>15.2f}{visitors:>14.2f}")
+    cancelled = {name: {v: row[v]["cancelled_wru_per_click"] for v in VARIANTS}
+                 for name, row in result.items()}
+    if any(any(c.values()) for c in cancelled.values()):
+        print("cancelled transactions (WRU per click, not in the table above):",
+              json.dumps(cancelled))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":
