@@ -18,7 +18,7 @@ client addresses so nearly every click is a new visitor, countries from ``iptocc
 the density of 1 million redirects a month, in batches of 100 (what a 300 s batching
 window gathers at that rate) and of 10; then labelled shapes of 10-click batches.
 
-    python bench/dynamodb_write_units.py [--clicks 2000] [--json out.json]
+    python bench/dynamodb_write_units.py [--clicks 400] [--port N] [--json out.json]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import os
 import subprocess
 import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,26 +118,29 @@ def clicks_of(specs: list[Spec], variant: str) -> list[Any]:
             for code, ua, ref, ts, country, visitor in specs]
 
 
-def start_moto(port: int | None) -> tuple[subprocess.Popen[bytes], str]:
-    """A moto server on ``port`` (None: any free port)."""
-    if port is None:
+def start_moto(ports: Iterator[int] | None) -> tuple[subprocess.Popen[bytes], str]:
+    """A moto server on the first of ``ports`` it can bind (None: any free port)."""
+    if ports is None:
         return _moto()
     import time
     import urllib.request
 
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
-                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
-            return proc, endpoint
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise
-            time.sleep(0.1)
+    for port in ports:
+        proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
+                                 "-p", str(port)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        endpoint = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while proc.poll() is None:  # it exits at once if the port is taken
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
+                return proc, endpoint
+            except OSError:
+                if time.monotonic() > deadline:
+                    proc.kill()
+                    raise
+                time.sleep(0.2)
+    raise RuntimeError("no free port for moto")
 
 
 def measure(n: int, before: str, port: int | None = None) -> dict[str, Any]:
@@ -156,13 +159,16 @@ def measure(n: int, before: str, port: int | None = None) -> dict[str, Any]:
         f"reference mix, {n} clicks, batches of 10": (mix, 10),
         **{name: (specs, 10) for name, specs in shapes(time.time()).items()},
     }
-    proc, endpoint = start_moto(port)
-    try:
-        kw: dict[str, Any] = {"endpoint_url": endpoint, "region_name": "us-east-1",
-                              "aws_access_key_id": "b", "aws_secret_access_key": "b"}
-        dynamodb, sqs = boto3.client("dynamodb", **kw), boto3.client("sqs", **kw)
-        out: dict[str, Any] = {}
-        for r, (name, (specs, batch)) in enumerate(rows.items()):
+    out: dict[str, Any] = {}
+    ports = None if port is None else iter(range(port, port + 100))
+    for r, (name, (specs, batch)) in enumerate(rows.items()):
+        # A moto server per row: moto copies a table for every action of a transaction,
+        # and its memory grows with what it has copied.
+        proc, endpoint = start_moto(ports)
+        try:
+            kw: dict[str, Any] = {"endpoint_url": endpoint, "region_name": "us-east-1",
+                                  "aws_access_key_id": "b", "aws_secret_access_key": "b"}
+            dynamodb, sqs = boto3.client("dynamodb", **kw), boto3.client("sqs", **kw)
             out[name] = {}
             for v, variant in enumerate(VARIANTS):
                 table = f"wru-{r}-{v}"
@@ -182,20 +188,22 @@ def measure(n: int, before: str, port: int | None = None) -> dict[str, Any]:
                     "cancelled_wru_per_click": round(meter.cancelled[""] / len(clicks), 3),
                     "transactions": store.transactions,
                 }
-                dynamodb.delete_table(TableName=table)
-        return out
-    finally:
-        proc.kill()
-        proc.wait(10)
+                for gone in (table, f"{table}-links"):
+                    dynamodb.delete_table(TableName=gone)
+        finally:
+            proc.kill()
+            proc.wait(10)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
-    parser.add_argument("--clicks", type=int, default=2000,
+    parser.add_argument("--clicks", type=int, default=400,
                         help="clicks of the reference mix (moto slows with table size)")
     parser.add_argument("--before", default=BEFORE, help="git revision of the baseline store")
     parser.add_argument("--json", type=Path, help="write the results here")
-    parser.add_argument("--port", type=int, help="the moto server's port (default: any free)")
+    parser.add_argument("--port", type=int,
+                        help="moto servers' ports from here up, one per row (default: any free)")
     args = parser.parse_args()
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     result = measure(args.clicks, args.before, args.port)
