@@ -1,11 +1,13 @@
 """DynamoDB write units per click of the exactly-once batch write, and what countries and
 unique visitors add to it.
 
-Records clicks with ``DynamoAnalyticsStore.record`` against a moto server and reports
-write request units per click, metered by DynamoDB's rules (bench/dynamodb_meter.py:
-1 unit per KB of the larger of the item before and after, twice in a transaction;
-moto reports none). Every cell is its own table and a fresh store (a new process that
-has learned nothing), the same clicks in the same batches; side by side, in one run:
+Records clicks with ``DynamoAnalyticsStore.record`` against a moto server
+(bench/moto_server.py, with bench/moto_fast.py's cheaper transaction backups) and reports
+write request units per click, metered by DynamoDB's rules (bench/aws_meter.py: 1 unit
+per KB of the larger of the item before and after, twice in a transaction, a cancelled
+write at the units of the item as it is; moto reports none). Every cell is its own
+table and a fresh store (a new process that has learned nothing), the same clicks in the
+same batches; side by side, in one run:
 
 - ``before``: the store as it was at ``--before`` (git revision; default: the commit
   before countries and visitors), on the same clicks (it stores neither);
@@ -18,7 +20,7 @@ client addresses so nearly every click is a new visitor, countries from ``iptocc
 the density of 1 million redirects a month, in batches of 100 (what a 300 s batching
 window gathers at that rate) and of 10; then labelled shapes of 10-click batches.
 
-    python bench/dynamodb_write_units.py [--clicks 400] [--port N] [--json out.json]
+    python bench/dynamodb_write_units.py [--clicks 2000] [--port N] [--json out.json]
 """
 
 from __future__ import annotations
@@ -31,14 +33,12 @@ import os
 import subprocess
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dynamodb_meter import WriteMeter
-from lambda_coldstart import _moto
 from traffic import ReferenceMix
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,35 +118,24 @@ def clicks_of(specs: list[Spec], variant: str) -> list[Any]:
             for code, ua, ref, ts, country, visitor in specs]
 
 
-def start_moto(ports: Iterator[int] | None) -> tuple[subprocess.Popen[bytes], str]:
-    """A moto server on the first of ``ports`` it can bind (None: any free port)."""
-    if ports is None:
-        return _moto()
-    import time
-    import urllib.request
+def start_moto(port: int | None) -> Any:
+    """A moto server (bench/moto_fast.py) on ``port`` or the first free one after it."""
+    from moto_server import MotoServer
 
-    for port in ports:
-        proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
-                                 "-p", str(port)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        endpoint = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while proc.poll() is None:  # it exits at once if the port is taken
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
-                return proc, endpoint
-            except OSError:
-                if time.monotonic() > deadline:
-                    proc.kill()
-                    raise
-                time.sleep(0.2)
-    raise RuntimeError("no free port for moto")
+    if port is None:
+        return MotoServer()
+    for candidate in range(port, port + 100):
+        try:
+            return MotoServer(candidate)
+        except RuntimeError:  # taken
+            continue
+    raise RuntimeError(f"no free port for moto from {port}")
 
 
 def measure(n: int, before: str, port: int | None = None) -> dict[str, Any]:
     import time
 
-    import boto3
+    from aws_meter import Meter
 
     from linkpulse.backends.aws.analytics import DynamoAnalyticsStore
     from linkpulse.backends.aws.resources import create_resources
@@ -160,50 +149,44 @@ def measure(n: int, before: str, port: int | None = None) -> dict[str, Any]:
         **{name: (specs, 10) for name, specs in shapes(time.time()).items()},
     }
     out: dict[str, Any] = {}
-    ports = None if port is None else iter(range(port, port + 100))
-    for r, (name, (specs, batch)) in enumerate(rows.items()):
-        # A moto server per row: moto copies a table for every action of a transaction,
-        # and its memory grows with what it has copied.
-        proc, endpoint = start_moto(ports)
-        try:
-            kw: dict[str, Any] = {"endpoint_url": endpoint, "region_name": "us-east-1",
-                                  "aws_access_key_id": "b", "aws_secret_access_key": "b"}
-            dynamodb, sqs = boto3.client("dynamodb", **kw), boto3.client("sqs", **kw)
+    moto = start_moto(port)
+    try:
+        dynamodb, sqs = moto.client("dynamodb"), moto.client("sqs")
+        for r, (name, (specs, batch)) in enumerate(rows.items()):
             out[name] = {}
             for v, variant in enumerate(VARIANTS):
                 table = f"wru-{r}-{v}"
-                settings = Settings(backend="aws", endpoint_url=endpoint, clicks_table=table,
-                                    links_table=f"{table}-links", queue_name=table,
-                                    dlq_name=f"{table}-dlq")
+                settings = Settings(backend="aws", endpoint_url=moto.endpoint,
+                                    clicks_table=table, links_table=f"{table}-links",
+                                    queue_name=table, dlq_name=f"{table}-dlq")
                 create_resources(settings, dynamodb, sqs)
-                meter = WriteMeter(boto3.client("dynamodb", **kw), {table: ("pk", "sk")})
-                client = boto3.client("dynamodb", **kw)
-                meter.attach(client)
-                store = stores.get(variant, DynamoAnalyticsStore)(table, client)
+                meter = Meter(moto.client("dynamodb"), complete=[table])
+                meter.role = "record"
+                store = stores.get(variant, DynamoAnalyticsStore)(
+                    table, meter.attach(moto.client("dynamodb")))
                 clicks = clicks_of(specs, variant)
                 for start in range(0, len(clicks), batch):
                     store.record(clicks[start:start + batch])
                 out[name][variant] = {
-                    "wru_per_click": round(meter.wru[""] / len(clicks), 3),
-                    "cancelled_wru_per_click": round(meter.cancelled[""] / len(clicks), 3),
+                    "wru_per_click": round(meter.wru["record"] / len(clicks), 3),
                     "transactions": store.transactions,
+                    "cancelled": getattr(store, "cancelled", 0),
                 }
                 for gone in (table, f"{table}-links"):
                     dynamodb.delete_table(TableName=gone)
-        finally:
-            proc.kill()
-            proc.wait(10)
+    finally:
+        moto.stop()
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
-    parser.add_argument("--clicks", type=int, default=400,
+    parser.add_argument("--clicks", type=int, default=2000,
                         help="clicks of the reference mix (moto slows with table size)")
     parser.add_argument("--before", default=BEFORE, help="git revision of the baseline store")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--port", type=int,
-                        help="moto servers' ports from here up, one per row (default: any free)")
+                        help="the moto server's port, or the first free one after it")
     args = parser.parse_args()
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     result = measure(args.clicks, args.before, args.port)
@@ -215,11 +198,6 @@ def main() -> None:
         countries = row["+countries"]["wru_per_click"] - row["plain"]["wru_per_click"]
         visitors = row["+visitors"]["wru_per_click"] - row["+countries"]["wru_per_click"]
         print(f"{name:<{width}}{cells}{countries:>15.2f}{visitors:>14.2f}")
-    cancelled = {name: {v: row[v]["cancelled_wru_per_click"] for v in VARIANTS}
-                 for name, row in result.items()}
-    if any(any(c.values()) for c in cancelled.values()):
-        print("cancelled transactions (WRU per click, not in the table above):",
-              json.dumps(cancelled))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
 
