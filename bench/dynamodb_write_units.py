@@ -72,11 +72,11 @@ def reference(n: int) -> list[Spec]:
     return out
 
 
-def shapes(now: float) -> dict[str, list[Spec]]:
+def shapes(now: float, batches: int = SHAPE_BATCHES) -> dict[str, list[Spec]]:
     """Labelled low-cardinality shapes, ``SHAPE_BATCHES`` batches of 10 each."""
     def make(f: Callable[[int], tuple[str, str, str, str]]) -> list[Spec]:
         return [(code, ua, ref, now + i, country, visitor)
-                for i in range(10 * SHAPE_BATCHES)
+                for i in range(10 * batches)
                 for code, ua, ref, visitor in [f(i)]
                 for country in [COUNTRIES[i % len(COUNTRIES)]]]
 
@@ -132,7 +132,8 @@ def start_moto(port: int | None) -> Any:
     raise RuntimeError(f"no free port for moto from {port}")
 
 
-def measure(n: int, before: str, port: int | None = None) -> dict[str, Any]:
+def measure(n: int, before: str, port: int | None = None,
+            shape_batches: int = SHAPE_BATCHES) -> dict[str, Any]:
     import time
 
     from aws_meter import Meter
@@ -146,7 +147,7 @@ def measure(n: int, before: str, port: int | None = None) -> dict[str, Any]:
     rows: dict[str, tuple[list[Spec], int]] = {
         f"reference mix, {n} clicks, batches of 100": (mix, 100),
         f"reference mix, {n} clicks, batches of 10": (mix, 10),
-        **{name: (specs, 10) for name, specs in shapes(time.time()).items()},
+        **{name: (specs, 10) for name, specs in shapes(time.time(), shape_batches).items()},
     }
     out: dict[str, Any] = {}
     moto = start_moto(port)
@@ -187,9 +188,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--port", type=int,
                         help="the moto server's port, or the first free one after it")
+    parser.add_argument("--shape-batches", type=int, default=SHAPE_BATCHES,
+                        help="10-click batches of each labelled shape")
     args = parser.parse_args()
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    result = measure(args.clicks, args.before, args.port)
+    result = measure(args.clicks, args.before, args.port, args.shape_batches)
     width = max(map(len, result))
     head = "".join(f"{v:>12}" for v in VARIANTS)
     print(f"{'WRU per click':<{width}}{head}{'countries add':>15}{'visitors add':>14}")

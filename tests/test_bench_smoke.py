@@ -56,10 +56,10 @@ def test_scale_smoke_writes_every_key_and_counts_exactly(tmp_path: Path) -> None
 
 def test_bulk_load_leaves_what_record_leaves(tmp_path: Path) -> None:
     """The scale benchmark's fast pre-fill writes the same analytics as recording."""
-    from bench import bulkload
     from bench.scale import clicks
     from bench.traffic import ReferenceMix
 
+    from bench import bulkload
     from linkpulse.backends.sqlite.analytics import SqliteAnalyticsStore
 
     mix = ReferenceMix(links=20, n_user_agents=50, n_referers=20)
@@ -80,3 +80,22 @@ def test_bulk_load_leaves_what_record_leaves(tmp_path: Path) -> None:
     finally:
         for store in stores:
             store.close()
+
+
+@pytest.mark.slow
+def test_dynamodb_write_units_smoke_shows_what_a_new_visitor_costs(tmp_path: Path) -> None:
+    """A tiny run prints its table and writes the JSON; a new visitor each click costs the
+    marker's 2 write units, a returning one nothing once seen."""
+    out = tmp_path / "wru.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "dynamodb_write_units.py"), "--clicks", "30",
+         "--shape-batches", "2", "--json", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "visitors add" in done.stdout
+    rows = json.loads(out.read_text())
+    new = rows["shape: 1 link, same browser, a new visitor each click"]
+    assert new["+visitors"]["wru_per_click"] - new["+countries"]["wru_per_click"] == 2.0
+    back = rows["shape: 1 link, same browser, 3 returning visitors"]
+    assert back["+visitors"]["wru_per_click"] - back["+countries"]["wru_per_click"] < 0.5
