@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from linkpulse.backends.aws.analytics import SLOT_CAP, DynamoAnalyticsStore
+from linkpulse.backends.aws.analytics import (
+    KNOWN_SLOT_KEYS,
+    SLOT_CAP,
+    DynamoAnalyticsStore,
+    SlotState,
+)
 from linkpulse.core import service
 from linkpulse.core.clicks import make_event
 from linkpulse.core.models import Click
@@ -83,3 +88,16 @@ def test_bot_clicks_count_apart_so_a_range_can_leave_them_out(components: Any) -
     [item] = slot_items(store, "bots001")
     assert {k for k in item if k.startswith("~")} >= {"~c:US", "~v", "~h:20"}
     assert store.analytics("bots001").countries[0].count == 2
+
+
+def test_what_a_consumer_remembers_of_slot_items_is_bounded() -> None:
+    """Slot states of many links, each at the cap: the names kept stay within the
+    budget, the most recently used kept (no table needed: nothing is written)."""
+    store = DynamoAnalyticsStore("unused")
+    per_slot = 12 * (SLOT_CAP + 1)  # every capped dimension full, humans and bots
+    for i in range(3 * KNOWN_SLOT_KEYS // per_slot):
+        keys = {f"u:{i}-{k}" for k in range(per_slot)}
+        store._keep_slot((f"code{i}", "s#2026-05-28#18"), SlotState(i, keys))
+    kept = sum(len(state.keys) for state in store._slots.values())
+    assert kept == store._slot_keys <= KNOWN_SLOT_KEYS
+    assert (f"code{i}", "s#2026-05-28#18") in store._slots

@@ -95,8 +95,10 @@ TOTALS_THREADS = 8
 """Queries ``totals`` runs at once (a listing page asks for 50 links)."""
 KNOWN_NAMES = 100_000
 """Hashes whose name this process has written (then skipped), before it forgets them."""
-KNOWN_SLOTS = 10_000
-"""Slot items whose state this process remembers (the oldest forgotten first)."""
+KNOWN_SLOT_KEYS = 200_000
+"""Attribute names of slot items this process remembers, all slots together (~20 MB at
+most; the slots used longest ago are forgotten first). A forgotten slot costs one
+cancelled transaction the next time a batch adds keys to it."""
 KNOWN_VISITORS = 100_000
 """Visitor markers this process knows are there (it does not put them again)."""
 VISITOR_DAYS = 18
@@ -190,6 +192,8 @@ class DynamoAnalyticsStore:
         self._client = LazyClient(client, lambda: make_client("dynamodb", endpoint_url, region))
         self._named: dict[str, None] = {}
         self._slots: dict[SlotKey, SlotState] = {}
+        self._slot_keys = 0
+        """Attribute names held in ``_slots``."""
         self._visitors: dict[VisitorKey, None] = {}
         self.transactions = 0
         self.cancelled = 0
@@ -272,20 +276,23 @@ class DynamoAnalyticsStore:
             elif role == "visitor":  # counted that day by an earlier click
                 _remember(self._visitors, [ref], KNOWN_VISITORS)
             else:  # written by another process since: start from what it is now
-                self._slots.pop(ref, None)
-                self._slots[ref] = SlotState.of(reason.get("Item"))
+                self._keep_slot(ref, SlotState.of(reason.get("Item")))
                 slots += 1
         return (recorded, slots) if failed else None
 
     def _committed(self, plan: _Plan) -> None:
         for key, tally in plan.slots.items():
-            state = self._slots.pop(key, None) or SlotState()
-            state.n += tally["n"]
-            state.keys.update(tally)
-            self._slots[key] = state
-        while len(self._slots) > KNOWN_SLOTS:
-            del self._slots[next(iter(self._slots))]
+            old = self._slots.get(key) or SlotState()
+            self._keep_slot(key, SlotState(old.n + tally["n"], old.keys | set(tally)))
         _remember(self._visitors, plan.visitors, KNOWN_VISITORS)
+
+    def _keep_slot(self, key: SlotKey, state: SlotState) -> None:
+        """Remember ``state`` as the newest, forgetting the oldest past the budget."""
+        old = self._slots.pop(key, None)
+        self._slot_keys += len(state.keys) - (len(old.keys) if old else 0)
+        self._slots[key] = state
+        while self._slot_keys > KNOWN_SLOT_KEYS and len(self._slots) > 1:
+            self._slot_keys -= len(self._slots.pop(next(iter(self._slots))).keys)
 
     def _plan(self, clicks: list[Click]) -> _Plan:
         actions = [{"Put": {
