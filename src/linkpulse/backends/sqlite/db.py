@@ -90,18 +90,20 @@ purge; then as many as fit in ``CHUNK_SECONDS``."""
 CHUNK_SECONDS = 0.1
 """What one step of a long job (a retention purge, a merge of pending counts, giving
 free pages back) aims to hold the write lock for."""
-CHUNK_DUTY = 0.5
-"""Share of the time a long job holds the write lock: after each step it waits as long
-as the step took, so that other writers commit in between."""
+STEP_ASIDE_SECONDS = 0.005
+"""How long a long job lets go of the write lock after each step: a writer waiting for
+the lock (a thread of this process, or another process on the lock file) wakes and
+takes it meanwhile; with nobody waiting, the job goes on. (It used to wait as long as
+the step took, whether anyone waited or not: half of its time idle.)"""
 
 
 class Pacer:
     """Sizes and spaces the steps of a long job that takes the write lock in short
     transactions: a step slower than ``CHUNK_SECONDS`` halves the next one, a quick one
     grows it (between a tenth of the first size and ``largest``), and after each step
-    the job waits as long again. Python's locks are not fair, so without the wait a job
-    that releases the lock and takes it back at once could keep the consumer out for
-    many steps in a row."""
+    the job steps aside for ``STEP_ASIDE_SECONDS``. Python's locks (and ``flock``) are
+    not fair, so without the pause a job that releases the lock and takes it back at
+    once could keep the consumer out for many steps in a row."""
 
     def __init__(self, size: int, largest: int | None = None) -> None:
         self.size = size
@@ -118,7 +120,7 @@ class Pacer:
             self.size = max(self._smallest, self.size // 2)
         elif took < CHUNK_SECONDS / 2:
             self.size = min(self._largest, self.size + self.size // 4 + 1)
-        time.sleep(took * CHUNK_DUTY / (1 - CHUNK_DUTY))
+        time.sleep(STEP_ASIDE_SECONDS)
 
 
 class _Owner:
