@@ -6,8 +6,6 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from functools import lru_cache
 from urllib.parse import quote
 
 from linkpulse.core import codes
@@ -26,7 +24,7 @@ from linkpulse.core.metrics import NO_METRICS, Metrics
 from linkpulse.core.models import BatchResult, Click, ClickEvent, Link, Message, Stats
 from linkpulse.core.policy import DestinationPolicy
 from linkpulse.core.ports import AnalyticsStore, ClickSender, LinkStore
-from linkpulse.core.ranges import StatsQuery
+from linkpulse.core.ranges import StatsQuery, day_text
 from linkpulse.core.urls import validate_url
 from linkpulse.core.useragent import classify
 
@@ -158,13 +156,8 @@ def forward_query(location: str, query: str) -> str:
 
 def enrich(event: ClickEvent) -> Click:
     ua = classify(event.user_agent)
-    return Click(event, ua.browser, ua.os, ua.device, ua.is_bot, _day(event.timestamp // 86_400))
-
-
-@lru_cache(maxsize=64)
-def _day(days_since_epoch: float) -> str:
-    """The UTC date of a day number: clicks of one batch share a handful of days."""
-    return datetime.fromtimestamp(days_since_epoch * 86_400, UTC).strftime("%Y-%m-%d")
+    day = day_text(event.timestamp // 86_400)
+    return Click(event, ua.browser, ua.os, ua.device, ua.is_bot, day)
 
 
 def process_batch(analytics: AnalyticsStore, messages: Sequence[Message],

@@ -65,7 +65,7 @@ from linkpulse.backends.aws.clients import THROTTLED, LazyClient, error_code, tr
 from linkpulse.core.clickexport import day_id
 from linkpulse.core.errors import InvalidInput
 from linkpulse.core.models import Analytics, Click, ClickEvent, ClickPage, Count
-from linkpulse.core.ranges import ALL_TIME, OTHER, UNKNOWN_COUNTRY, StatsQuery
+from linkpulse.core.ranges import ALL_TIME, OTHER, UNKNOWN_COUNTRY, StatsQuery, day_text
 
 SLOT_HOURS = 6
 """Hours of clicks one counter item holds: small enough that a popular link's item stays
@@ -400,8 +400,8 @@ class DynamoAnalyticsStore:
                 items = self._query(
                     KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
                     ExpressionAttributeValues={
-                        **key, ":a": {"S": f"s#{_day_text(q.first_day)}#00"},
-                        ":b": {"S": f"s#{_day_text(q.last_day)}#{24 - SLOT_HOURS:02d}"}})
+                        **key, ":a": {"S": f"s#{day_text(q.first_day)}#00"},
+                        ":b": {"S": f"s#{day_text(q.last_day)}#{24 - SLOT_HOURS:02d}"}})
             else:
                 items = self._query(KeyConditionExpression="pk = :pk AND begins_with(sk, :s)",
                                     ExpressionAttributeValues={**key, ":s": {"S": "s#"}})
@@ -564,10 +564,6 @@ def _fold(tally: Tally[str], state: SlotState) -> tuple[Tally[str], bool]:
             else:
                 out[f"{prefix}{OTHER}"] += tally[attr]
     return out, grows
-
-
-def _day_text(days_since_epoch: int) -> str:
-    return datetime.fromtimestamp(days_since_epoch * 86_400, UTC).strftime("%Y-%m-%d")
 
 
 def _chunks(clicks: Iterable[Click]) -> Iterable[list[Click]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter as Tally
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from linkpulse.core.models import Count
@@ -23,8 +24,6 @@ FIXED = frozenset({"pk", "sk", "n", "bots"})
 
 def hour_number(day: str, hour: str) -> int:
     """Hours since the epoch of ``YYYY-MM-DD`` and ``HH`` (UTC)."""
-    from datetime import UTC, datetime
-
     start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
     return int(start // 3600) + int(hour)
 

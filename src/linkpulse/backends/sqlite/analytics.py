@@ -348,12 +348,9 @@ class SqliteAnalyticsStore:
                     # (a range of codes cannot split a link; [low, low) merged nothing)
                     row = conn.execute(_NEXT_CODE, (low,)).fetchone()
                 high = None if row is None else row[0]
-                if high is None:
-                    for statement in _MERGE_LAST:
-                        conn.execute(statement, (low,))
-                else:
-                    for statement in _MERGE:
-                        conn.execute(statement, (low, high))
+                statements, args = (_MERGE_LAST, (low,)) if high is None else (_MERGE, (low, high))
+                for statement in statements:
+                    conn.execute(statement, args)
                 if not low:
                     conn.execute(_FORGET_VISITORS,
                                  (int(time.time() // 86_400) - VISITOR_DAYS + 1,))

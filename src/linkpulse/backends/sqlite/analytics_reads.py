@@ -7,7 +7,6 @@ days (at most ``MAX_RANGE_DAYS`` days of at most ``FOLD_CAP + 1`` keys each).
 
 from __future__ import annotations
 
-import functools
 import sqlite3
 from collections import Counter as Tally
 from collections.abc import Iterable
@@ -32,7 +31,7 @@ from linkpulse.backends.sqlite.analytics_schema import (
     RECENT_KEPT,
 )
 from linkpulse.core.models import Analytics, Click, ClickEvent, Count
-from linkpulse.core.ranges import OTHER, StatsQuery
+from linkpulse.core.ranges import OTHER, StatsQuery, day_text
 
 DAYS_SHOWN = 366
 SEP = "\x1f"
@@ -97,13 +96,6 @@ WHERE r.code = ?1 AND r.ts >= ?2 AND r.ts < ?3 AND (?4 = 0 OR k.text NOT LIKE '%
 ORDER BY r.click_id DESC LIMIT ?5
 """
 _MAX_KEY = 1 << 62
-
-
-@functools.lru_cache(maxsize=4_096)
-def day_text(days_since_epoch: int) -> str:
-    """"YYYY-MM-DD" (a link's all-time stats name up to ``DAYS_SHOWN`` days: formatting
-    them was ~1 ms of a 1.3 ms read; the same days recur read after read)."""
-    return datetime.fromtimestamp(days_since_epoch * 86_400, UTC).strftime("%Y-%m-%d")
 
 
 def hour_text(hours_since_epoch: int) -> str:
