@@ -49,14 +49,15 @@ from linkpulse.core.ranges import ALL_TIME, UNKNOWN_COUNTRY, StatsQuery
 
 log = logging.getLogger("linkpulse.analytics")
 
-_SCRATCH = """
+_SCRATCH = ("""
 CREATE TEMP TABLE IF NOT EXISTS incoming (
     click_id TEXT PRIMARY KEY, code TEXT, ts REAL, user_agent TEXT, referer TEXT, ip TEXT,
     class TEXT, ua INTEGER, ref INTEGER, cls INTEGER, country TEXT, cty INTEGER,
     visitor TEXT, day INTEGER, dk INTEGER, hk INTEGER, bot INTEGER,
     fua INTEGER, fref INTEGER, fcls INTEGER, fcty INTEGER, fresh INTEGER
-) WITHOUT ROWID
-"""
+) WITHOUT ROWID""", """
+CREATE TEMP TABLE IF NOT EXISTS busy (code TEXT, day INTEGER, PRIMARY KEY (code, day))
+    WITHOUT ROWID""")
 
 # One row per click; a click id seen twice in the batch counts once. Label ids known to
 # this process come staged; the others are looked up (or created) under the write lock.
@@ -106,8 +107,9 @@ def _fold(column: str, dim: int, other: str) -> str:
     of a link on a day into ``other``: the batch's new ones, in label order, once the
     day's counted ones (both tables, any bot flag) and those before them reach the cap.
 
-    Only the link-days that could pass the cap (the batch's distinct labels plus the
-    day's counter rows) look their labels up one by one: most have a few keys."""
+    Only the link-days in ``temp.busy`` (``_BUSY``) can pass the cap; of those, the ones
+    whose batch labels plus the day's counter rows pass it look their labels up one by
+    one."""
     rows = " UNION ALL ".join(
         f"SELECT key & 4294967295 AS k FROM main.{table} WHERE code = d.code AND dim = {dim} "
         f"AND key >= d.day << 33 AND key < (d.day + 1) << 33" for table in ("counts", "pending"))
@@ -115,8 +117,9 @@ def _fold(column: str, dim: int, other: str) -> str:
 UPDATE temp.incoming AS i SET f{column} = {other} FROM (
     WITH crowded AS (
         SELECT code, day FROM (
-            SELECT code, day, count(DISTINCT {column}) AS b FROM temp.incoming
-            GROUP BY code, day) AS d
+            SELECT i.code, i.day, count(DISTINCT i.{column}) AS b FROM temp.busy AS y
+            JOIN temp.incoming AS i ON i.code = y.code AND i.day = y.day
+            GROUP BY i.code, i.day) AS d
         WHERE d.b + (SELECT count(*) FROM ({rows})) > {FOLD_CAP}),
     fresh AS (
         SELECT DISTINCT n.code, n.day, n.{column} AS k
@@ -133,6 +136,20 @@ WHERE i.code = o.code AND i.day = o.day AND i.{column} = o.k
 """
 
 
+# The link-days of the batch with more than FOLD_CAP clicks, the day's counted ones
+# included: only they can have more than FOLD_CAP distinct keys of a dimension (each
+# click brings at most one, and counters are never deleted). Two point reads per
+# link-day; most of a realistic batch's link-days (the long tail of links) are not busy,
+# and when none is the folds are skipped.
+_BUSY = f"""
+INSERT INTO temp.busy (code, day)
+SELECT d.code, d.day FROM (
+    SELECT code, day, count(*) AS b FROM temp.incoming GROUP BY code, day) AS d
+WHERE d.b + coalesce((SELECT c.count FROM main.counts AS c WHERE c.code = d.code
+                      AND c.dim = {DIM_DAY} AND c.key = d.day), 0)
+          + coalesce((SELECT p.count FROM main.pending AS p WHERE p.code = d.code
+                      AND p.dim = {DIM_DAY} AND p.key = d.day), 0) > {FOLD_CAP}
+"""
 _FOLDS = (
     _fold("ua", DIM_D_UA, str(FOLD_KEY)),
     _fold("ref", DIM_D_REF, str(FOLD_KEY)),
@@ -303,8 +320,10 @@ class SqliteAnalyticsStore:
             if unknown:
                 conn.execute(_LABEL)
                 conn.execute(_LABEL_IDS)
-            for fold in _FOLDS:
-                conn.execute(fold, self._other_classes if "?1" in fold else ())
+            conn.execute("DELETE FROM temp.busy")
+            if conn.execute(_BUSY).rowcount:
+                for fold in _FOLDS:
+                    conn.execute(fold, self._other_classes if "?1" in fold else ())
             if visitors:
                 conn.execute(_NEW_VISITORS)
                 conn.execute(_KEEP_VISITORS)
@@ -361,7 +380,8 @@ class SqliteAnalyticsStore:
     @staticmethod
     def _scratch(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA temp_store = MEMORY")
-        conn.execute(_SCRATCH)
+        for statement in _SCRATCH:
+            conn.execute(statement)
 
     def analytics(self, code: str, top: int = 5, recent: int = 10,
                   query: StatsQuery | None = None) -> Analytics:
