@@ -1,7 +1,8 @@
 # Alarms on the pipeline (docs/operations.md has the same three as Prometheus rules):
 #
 # - dead-letter queue not empty: module.sqs's `dlq` alarm (AWS/SQS, on the DLQ's depth);
-# - clicks waiting longer than a minute: the consumer is down, throttled or failing;
+# - clicks waiting a minute longer than the batching window allows: the consumer is
+#   down, throttled or failing;
 # - error ratio: the share of API requests answered with a 5xx.
 #
 # They read the metrics SQS and API Gateway publish themselves, at no cost and also when
@@ -13,7 +14,7 @@
 # Notifications go to var.alarm_sns_topic_arn, like the dead-letter alarm's.
 
 variable "alarm_queue_age_threshold_seconds" {
-  description = "Alarm when the oldest click in the queue is older than this many seconds (the consumer is behind or failing)."
+  description = "Alarm when the oldest click in the queue has waited this many seconds longer than analytics_batching_window_seconds (the consumer is behind or failing). A click normally waits up to the window: the event source mapping holds received clicks, which SQS still counts in ApproximateAgeOfOldestMessage, until the window closes."
   type        = number
   default     = 60
 
@@ -47,11 +48,14 @@ variable "alarm_error_ratio_period_seconds" {
 
 locals {
   alarm_actions = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
+  # Received clicks stay in flight (and count as waiting) until the window closes: a
+  # threshold under the window would fire on every quiet batch.
+  queue_age_threshold = var.analytics_batching_window_seconds + var.alarm_queue_age_threshold_seconds
 }
 
 resource "aws_cloudwatch_metric_alarm" "queue_age" {
   alarm_name          = "${var.name}-clicks-waiting"
-  alarm_description   = "The oldest click in ${module.sqs.queue_name} waited more than ${var.alarm_queue_age_threshold_seconds} s: the analytics function is failing, throttled or not running. Clicks are not lost (they wait in the queue), only counted late."
+  alarm_description   = "The oldest click in ${module.sqs.queue_name} waited more than ${local.queue_age_threshold} s (the ${var.analytics_batching_window_seconds} s batching window plus ${var.alarm_queue_age_threshold_seconds} s): the analytics function is failing, throttled or not running. Clicks are not lost (they wait in the queue), only counted late."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateAgeOfOldestMessage"
   dimensions          = { QueueName = module.sqs.queue_name }
@@ -59,7 +63,7 @@ resource "aws_cloudwatch_metric_alarm" "queue_age" {
   period              = 60
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
-  threshold           = var.alarm_queue_age_threshold_seconds
+  threshold           = local.queue_age_threshold
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions

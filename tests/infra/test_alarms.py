@@ -9,7 +9,8 @@ import pytest
 
 pytest.importorskip("hcl2", reason="python-hcl2 is in the `test` extra")
 
-from tests.infra.module_checks import failures
+from tests.infra.hcl_eval import evaluate
+from tests.infra.module_checks import failures, scope
 from tests.infra.test_terraform import ROOT, blocks, resources, single, variables
 
 EXAMPLE = ROOT / "examples" / "complete"
@@ -19,15 +20,30 @@ def _alarms() -> dict[str, dict[str, Any]]:
     return resources(ROOT, "aws_cloudwatch_metric_alarm")
 
 
-def test_queue_age_alarm_fires_when_a_click_waited_over_a_minute() -> None:
+def _queue_age_threshold(**inputs: Any) -> Any:
+    return evaluate(_alarms()["queue_age"]["threshold"], scope(ROOT, inputs))
+
+
+def test_queue_age_alarm_fires_when_a_click_waited_a_minute_past_the_window() -> None:
     alarm = _alarms()["queue_age"]
     assert alarm["namespace"] == "AWS/SQS"
     assert alarm["metric_name"] == "ApproximateAgeOfOldestMessage"
     assert alarm["dimensions"] == {"QueueName": "${module.sqs.queue_name}"}
     assert alarm["statistic"] == "Maximum"
     assert alarm["comparison_operator"] == "GreaterThanThreshold"
-    assert alarm["threshold"] == "${var.alarm_queue_age_threshold_seconds}"
     assert variables(ROOT)["alarm_queue_age_threshold_seconds"]["default"] == 60
+    assert _queue_age_threshold(analytics_batching_window_seconds=0) == 60
+
+
+def test_queue_age_alarm_stays_quiet_while_clicks_wait_for_the_batching_window() -> None:
+    """The event source mapping holds received clicks until its window closes, and SQS
+    counts them in ApproximateAgeOfOldestMessage: at the default 300 s window a 60 s
+    threshold would fire on every quiet batch."""
+    window = variables(ROOT)["analytics_batching_window_seconds"]["default"]
+    assert window == 300
+    assert _queue_age_threshold() == window + 60
+    assert _queue_age_threshold(analytics_batching_window_seconds=20,
+                                alarm_queue_age_threshold_seconds=30) == 50
 
 
 def test_error_ratio_alarm_divides_5xx_by_requests_of_this_api() -> None:
