@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from linkpulse.backends.aws.analytics import (
     KNOWN_SLOT_KEYS,
     SLOT_CAP,
@@ -70,6 +72,63 @@ def test_a_visitor_counts_once_a_day_whichever_consumer_sees_it(components: Any)
     result = one.analytics("visit01")
     assert (result.total, result.unique_visitors) == (3, 2)
     assert [c.count for c in result.day_visitors] == [1, 1]
+
+
+class Crash(BaseException):
+    """The consumer dies: nothing after this point of the invocation happens."""
+
+
+def test_a_crash_between_the_visitor_marker_and_the_transaction_counts_the_visitor_once(
+        components: Any) -> None:
+    """GIVEN a consumer that dies after putting a click's visitor marker, before its
+    transaction, AND the visitor's second click counted meanwhile by another consumer
+    WHEN the first click comes back THEN both clicks count, and the visitor once: the
+    marker names its click, which counts the visitor when it is recorded."""
+    one, two = components.analytics, second_consumer(components)
+    first = click("crash01", 0, visitor="c" * 16)
+    events = one.client.meta.events
+
+    def die(**_: Any) -> None:
+        raise Crash
+
+    events.register("before-call.dynamodb.TransactWriteItems", die, unique_id="crash")
+    try:
+        with pytest.raises(Crash):
+            one.record([first])
+    finally:
+        events.unregister("before-call.dynamodb.TransactWriteItems", unique_id="crash")
+    assert one.analytics("crash01").total == 0
+    assert two.record([click("crash01", 1, visitor="c" * 16)]) == 1  # not the owner
+    assert (one.analytics("crash01").total, one.analytics("crash01").unique_visitors) == (1, 0)
+    assert second_consumer(components).record([first]) == 1          # the owner, redelivered
+    assert second_consumer(components).record([first]) == 0          # and once more
+    result = one.analytics("crash01")
+    assert (result.total, result.unique_visitors) == (2, 1)
+
+
+def test_a_new_visitor_costs_one_write_outside_the_transaction(components: Any) -> None:
+    """The marker is a plain conditional PutItem (1 write unit), not a transaction action
+    (2): a batch's transaction holds its click rows and slot updates only."""
+    store = components.analytics
+    actions: list[int] = []
+    puts: list[str] = []
+
+    def seen(params: dict[str, Any], **_: Any) -> None:
+        if "TransactItems" in params:
+            actions.append(len(params["TransactItems"]))
+        elif params.get("Item", {}).get("pk", {}).get("S", "").startswith("V#"):
+            puts.append(params["Item"]["c"]["S"])
+
+    events = store.client.meta.events
+    events.register("provide-client-params.dynamodb", seen, unique_id="seen")
+    try:
+        batch = [click("cheap01", i, visitor=f"{i:016d}") for i in range(5)]
+        assert store.record(batch) == 5
+    finally:
+        events.unregister("provide-client-params.dynamodb", unique_id="seen")
+    assert actions == [5 + 1]  # 5 click rows + 1 slot update, no markers
+    assert sorted(puts) == sorted(c.event.click_id for c in batch)
+    assert store.analytics("cheap01").unique_visitors == 5
 
 
 def test_the_event_poll_and_the_export_carry_the_country(components: Any) -> None:

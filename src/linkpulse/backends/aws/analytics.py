@@ -16,10 +16,11 @@ One table (``clicks``) holds four kinds of items:
   batch bumps each slot item it touches once, with one ``ADD`` of every attribute it
   changes. Past ``SLOT_CAP`` keys of one dimension in a slot, new keys count under
   ``<dimension>:other``: no item grows with keys a client chooses.
-- visitor markers, ``pk = V#<code>#<day>#<visitor hash>``, ``sk = v``: put on the
-  condition that they are absent, in the transaction of the click that brings the
-  visitor, which also adds 1 to the slot's ``v``; they expire ``VISITOR_DAYS`` after
-  their day.
+- visitor markers, ``pk = V#<code>#<day>#<visitor hash>``, ``sk = v``, ``c = <click
+  id>``: put on the condition that they are absent, before the transaction, by the
+  click that first brings the visitor; that click (the marker's ``c``) is the visitor's
+  owner, and only the owner's transaction adds 1 to the slot's ``v``. They expire
+  ``VISITOR_DAYS`` after their day.
 - names, ``pk = K#<hash>``, ``sk = k``: the user agent or referer behind a hash, written
   once (idempotently, before the counters that use it) so counter items stay small.
 
@@ -28,11 +29,12 @@ and referers there: the set is bounded by the keys the link has seen, and only t
 of the top ones are fetched. The link listing's totals sum ``n`` and ``bots`` over the
 same items (a projection; DynamoDB still bills the bytes of the whole items read).
 
-``record`` writes a batch in one ``TransactWriteItems`` per chunk of at most 100 actions
-(a put per click and per new visitor, an update per slot item). If DynamoDB cancels it
-because some conditions failed, it learns from each: a click whose row is there was
-already recorded (a redelivery) and is dropped; a visitor whose marker is there was
-already counted that day, and its click is retried without it; a slot item that is not
+``record`` first claims the batch's new visitors (a conditional ``PutItem`` each, outside
+any transaction: 1 write unit, not 2; a marker already there answers with its owner),
+then writes the batch in one ``TransactWriteItems`` per chunk of at most 100 actions (a
+put per click, an update per slot item). If DynamoDB cancels it because some conditions
+failed, it learns from each: a click whose row is there was already recorded (a
+redelivery) and is dropped with everything it carried; a slot item that is not
 what this process thought it was (``SlotState``) comes back whole in the cancellation
 (``ReturnValuesOnConditionCheckFailure``) and the update is made again from it. Each
 click counts once, with its country and visitor (docs/aws.md gives the argument).
@@ -101,6 +103,8 @@ most; the slots used longest ago are forgotten first). A forgotten slot costs on
 cancelled transaction the next time a batch adds keys to it."""
 KNOWN_VISITORS = 100_000
 """Visitor markers this process knows are there (it does not put them again)."""
+CLAIM_THREADS = 8
+"""Visitor markers put at once."""
 VISITOR_DAYS = 18
 """Days a visitor marker is kept after its day: as long as a click can wait on the queue
 and among the dead letters (4 + 14 days), so a late click still meets its day's
@@ -147,6 +151,20 @@ def capped_prefix(attr: str) -> str | None:
     if len(name) > 2 and name[1] == ":" and name[0] in CAPPED and name[2:] != OTHER:
         return attr[:len(attr) - len(name) + 2]
     return None
+
+
+def _writable(click: Click) -> bool:
+    """Whether DynamoDB's client can encode every text of the click's row. One that
+    cannot (a lone surrogate in a crafted message) fails every transaction it is in and
+    ends in the DLQ: it must not claim its visitor, or the visitor's other clicks would
+    count without it."""
+    e = click.event
+    try:
+        "".join((e.click_id, e.code, e.user_agent, e.referer, e.ip, e.country,
+                 click.browser, click.os, click.device)).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def visitor_of(click: Click) -> VisitorKey | None:
@@ -197,8 +215,8 @@ class DynamoAnalyticsStore:
         self._visitors: dict[VisitorKey, None] = {}
         self.transactions = 0
         self.cancelled = 0
-        """Transactions DynamoDB cancelled (redeliveries, visitors seen elsewhere, slot
-        items changed by another writer): each is retried."""
+        """Transactions DynamoDB cancelled (redeliveries, slot items changed by another
+        writer): each is retried."""
 
     @property
     def client(self) -> Any:
@@ -223,13 +241,48 @@ class DynamoAnalyticsStore:
                     requests = unprocessed.get(self.table, [])
         _remember(self._named, (key for key, _ in items), KNOWN_NAMES)
 
+    def _claim_visitors(self, clicks: list[Click]) -> dict[VisitorKey, str]:
+        """The owner (a click id) of each visitor these clicks bring that this process
+        does not know as counted: the click that put its marker first, now or before."""
+        firsts: dict[VisitorKey, str] = {}
+        for click in clicks:
+            visitor = visitor_of(click)
+            if visitor is not None and visitor not in self._visitors and _writable(click):
+                firsts.setdefault(visitor, click.event.click_id)
+        if not firsts:
+            return {}
+        with translated("recording visitors"), \
+                ThreadPoolExecutor(min(CLAIM_THREADS, len(firsts))) as pool:
+            owners = dict(zip(firsts, pool.map(self._claim, firsts.items()), strict=True))
+        _remember(self._visitors, (v for v, owner in owners.items() if owner != firsts[v]),
+                  KNOWN_VISITORS)  # another click owns it: counted with that click
+        return owners
+
+    def _claim(self, claim: tuple[VisitorKey, str]) -> str:
+        from botocore.exceptions import ClientError
+
+        visitor, click_id = claim
+        try:
+            self.client.put_item(TableName=self.table,
+                                 Item=self._visitor_item(visitor, click_id),
+                                 ConditionExpression="attribute_not_exists(pk)",
+                                 ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            response: dict[str, Any] = dict(exc.response)
+            owner = (response.get("Item") or {}).get("c", {}).get("S")
+            return owner if isinstance(owner, str) else ""  # a marker with no owner: counted
+        return click_id
+
     def _record_chunk(self, clicks: list[Click]) -> int:
         from botocore.exceptions import ClientError
 
+        owners = self._claim_visitors(clicks)
         pending = clicks
         conflicts = stale = 0
         while pending:
-            plan = self._plan(pending)
+            plan = self._plan(pending, owners)
             self._write_names(plan.names)
             with translated("recording clicks"):
                 try:
@@ -273,8 +326,6 @@ class DynamoAnalyticsStore:
             failed = True
             if role == "click":  # a redelivery: counted with everything it brought
                 recorded.add(ref)
-            elif role == "visitor":  # counted that day by an earlier click
-                _remember(self._visitors, [ref], KNOWN_VISITORS)
             else:  # written by another process since: start from what it is now
                 self._keep_slot(ref, SlotState.of(reason.get("Item")))
                 slots += 1
@@ -294,7 +345,7 @@ class DynamoAnalyticsStore:
         while self._slot_keys > KNOWN_SLOT_KEYS and len(self._slots) > 1:
             self._slot_keys -= len(self._slots.pop(next(iter(self._slots))).keys)
 
-    def _plan(self, clicks: list[Click]) -> _Plan:
+    def _plan(self, clicks: list[Click], owners: dict[VisitorKey, str]) -> _Plan:
         actions = [{"Put": {
             "TableName": self.table,
             "Item": self._click_item(click),
@@ -309,19 +360,12 @@ class DynamoAnalyticsStore:
             tally["n"] += 1
             tally.update(terms(click))
             visitor = visitor_of(click)
-            if visitor is not None and visitor not in self._visitors and visitor not in fresh:
-                fresh[visitor] = None
+            if visitor is not None and owners.get(visitor) == click.event.click_id:
+                fresh[visitor] = None  # this click owns its visitor: counted with it
                 tally[f"{BOT}v" if click.is_bot else "v"] += 1
             for prefix, name in NAMED.items():
                 value = getattr(click.event, name)
                 names[name_hash(prefix, value)] = value
-        for visitor in fresh:
-            actions.append({"Put": {
-                "TableName": self.table,
-                "Item": self._visitor_item(visitor),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }})
-            roles.append(("visitor", visitor))
         slots: dict[SlotKey, Tally[str]] = {}
         for key, tally in tallies.items():
             state = self._slots.get(key) or SlotState()
@@ -354,11 +398,11 @@ class DynamoAnalyticsStore:
         return item
 
     @staticmethod
-    def _visitor_item(visitor: VisitorKey) -> dict[str, Any]:
+    def _visitor_item(visitor: VisitorKey, owner: str) -> dict[str, Any]:
         code, day, digest = visitor
         ends = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp() + 86_400
         return {"pk": {"S": f"V#{code}#{day}#{digest}"}, "sk": {"S": "v"},
-                "ttl": {"N": str(int(ends) + VISITOR_DAYS * 86_400)}}
+                "ttl": {"N": str(int(ends) + VISITOR_DAYS * 86_400)}, "c": {"S": owner}}
 
     def _slot_update(self, key: SlotKey, tally: Tally[str], version: int | None
                      ) -> dict[str, Any]:
@@ -567,22 +611,19 @@ def _fold(tally: Tally[str], state: SlotState) -> tuple[Tally[str], bool]:
 
 
 def _chunks(clicks: Iterable[Click]) -> Iterable[list[Click]]:
-    """Split so each transaction has at most ``MAX_ACTIONS`` actions (one put per click
-    and per new visitor, plus one update per slot item) and no update bumps more than
-    ``MAX_TERMS`` attributes."""
+    """Split so each transaction has at most ``MAX_ACTIONS`` actions (one put per click,
+    plus one update per slot item) and no update bumps more than ``MAX_TERMS``
+    attributes. Visitor markers are put before the transaction, not in it."""
     chunk: list[Click] = []
-    visitors = 0
     slots: dict[SlotKey, set[str]] = {}
     for click in clicks:
         key, new = slot_of(click), {"n", "v", *terms(click)}
         grown = len(slots.get(key, set()) | new)
-        seen = click.event.visitor != ""
-        actions = len(chunk) + 1 + visitors + seen + len(slots) + (key not in slots)
+        actions = len(chunk) + 1 + len(slots) + (key not in slots)
         if chunk and (actions > MAX_ACTIONS or grown > MAX_TERMS):
             yield chunk
-            chunk, slots, visitors = [], {}, 0
+            chunk, slots = [], {}
         chunk.append(click)
-        visitors += seen
         slots.setdefault(key, set()).update(new)
     if chunk:
         yield chunk
