@@ -3,9 +3,10 @@
 granian (a Rust HTTP server) enforces what uvicorn cannot: a request head larger than
 its buffer is refused (431), a client that trickles its headers is cut off after the
 header read timeout (also when it idles on a kept-alive connection), and each worker
-processes at most ``max_concurrency`` requests at once. A bare 302 is also cheaper per
-request on it (bench/run.py measures both servers side by side). Request bodies are
-read under their own timeout by the app (``web.app``), where the framework reads them.
+processes at most ``max_concurrency`` requests at once. It is not the faster server on
+this machine: bench/run.py measures both side by side, and uvicorn answers a bare 302
+with less CPU per request. Request bodies are read under their own timeout by the app
+(``web.app``), where the framework reads them.
 """
 
 from __future__ import annotations
